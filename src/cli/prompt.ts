@@ -1,0 +1,114 @@
+import {createInterface, type Interface} from 'node:readline'
+import type {Writable} from 'node:stream'
+import {UsageError} from '../errors.js'
+
+/**
+ * Reads answers line by line, from the terminal or from piped stdin alike, so that the
+ * appliance's documented dialogue can be scripted: `printf 'YES\nNO\n' | xway factory-reset …`.
+ */
+export class LinePrompter {
+  private rl?: Interface
+  private lines: string[] = []
+  private waiting?: (line: string | undefined) => void
+  private ended = false
+  private readonly output: Writable
+
+  constructor(options: {output: Writable}) {
+    this.output = options.output
+  }
+
+  get interactive(): boolean {
+    return Boolean(process.stdin.isTTY)
+  }
+
+  private open(): void {
+    if (this.rl) return
+    this.rl = createInterface({input: process.stdin, terminal: false, crlfDelay: Infinity})
+    this.rl.on('line', (line) => {
+      if (this.waiting) {
+        const w = this.waiting
+        this.waiting = undefined
+        w(line)
+      } else this.lines.push(line)
+    })
+    this.rl.on('close', () => {
+      this.ended = true
+      if (this.waiting) {
+        const w = this.waiting
+        this.waiting = undefined
+        w(undefined)
+      }
+    })
+  }
+
+  /** One line of input, or undefined when stdin has ended. */
+  async readLine(question: string): Promise<string | undefined> {
+    this.output.write(question)
+    this.open()
+    const line = this.lines.length > 0 ? this.lines.shift() : this.ended ? undefined : await new Promise<string | undefined>((resolve) => {
+      this.waiting = resolve
+    })
+    if (!this.interactive) this.output.write((line ?? '') + '\n')
+    return line
+  }
+
+  /**
+   * The appliance's `[YES/NO]?` dialect: YES/NO in any case, y/n too. A missing answer is an
+   * error, never a guess; an unclear answer is asked again (bounded).
+   */
+  async yesNo(question: string, what = 'this question'): Promise<boolean> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const line = await this.readLine(question + ' ')
+      if (line === undefined) {
+        throw new UsageError(`No answer to "${question}" (stdin ended).`, {
+          actions: [`Answer ${what} with YES or NO on stdin, or use the command's flags and --yes.`],
+        })
+      }
+      const answer = line.trim().toLowerCase()
+      if (answer === 'yes' || answer === 'y') return true
+      if (answer === 'no' || answer === 'n') return false
+      this.output.write('Please answer YES or NO.\n')
+    }
+    throw new UsageError(`No valid answer to "${question}".`, {actions: ['Answer YES or NO.']})
+  }
+
+  /** A hidden prompt (passwords): only on a terminal, echo muted. */
+  async secret(question: string): Promise<string | undefined> {
+    if (!process.stdin.isTTY) return undefined
+    const output = this.output
+    output.write(question)
+    const stdin = process.stdin
+    return new Promise((resolve) => {
+      let value = ''
+      stdin.setRawMode(true)
+      stdin.resume()
+      const onData = (chunk: Buffer) => {
+        for (const ch of chunk.toString('utf8')) {
+          if (ch === '\r' || ch === '\n') {
+            done(value)
+            return
+          }
+          if (ch === '\u0003') {
+            done(undefined)
+            return
+          }
+          if (ch === '\u007f') value = value.slice(0, -1)
+          else value += ch
+        }
+      }
+      const done = (v: string | undefined) => {
+        stdin.off('data', onData)
+        stdin.setRawMode(false)
+        stdin.pause()
+        output.write('\n')
+        resolve(v)
+      }
+      stdin.on('data', onData)
+    })
+  }
+
+  close(): void {
+    this.rl?.close()
+    this.rl = undefined
+  }
+}
