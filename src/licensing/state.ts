@@ -1,0 +1,94 @@
+import {P} from '../unit/paths.js'
+import {readJson} from '../unit/unit.js'
+
+export type LicenseType = 'rms' | 'room' | 'desktop'
+export type TransportMode = 'direct' | 'on-prem' | 'proxy'
+
+/** The agent's stored state (tandberg/persistent/licensing/licensing.json). Status is computed from it and now. */
+export interface LicensingState {
+  formatVersion: 1
+  mode: 'smart' | 'legacy'
+  transport: {
+    mode: TransportMode
+    /** On-Prem URL (https://…/SmartTransport); null for direct and proxy */
+    url: string | null
+    proxy: {host: string; port: number; username: string | null; hasPassword: boolean} | null
+  }
+  /** lab override of the Direct endpoint, baked from the profile */
+  directUrl: string | null
+  /** "Do not share my hostname or IP address with Cisco" */
+  hideIdentity: boolean
+  evaluation: {startedAt: string | null}
+  registration: {
+    state: 'unregistered' | 'registered' | 'pending' | 'failed'
+    smartAccount: string | null
+    virtualAccount: string | null
+    exportControlled: 'Allowed' | 'Not Allowed' | null
+    /** last successful registration or registration renewal (the agent's clock) */
+    registeredAt: string | null
+    lastAttemptAt: string | null
+    lastError: string | null
+    nextAttemptAt: string | null
+    /** hostname the server last received (null when hidden or never sent) */
+    hostnameSent: string | null
+    /** serial of the unit the registration belongs to */
+    serial: string | null
+    /** target the registration was made against (url), to refuse Direct/On-Prem switches */
+    endpoint: string | null
+  }
+  authorization: {
+    lastSuccessAt: string | null
+    lastAttemptAt: string | null
+    result: 'authorized' | 'out-of-compliance' | 'no-licenses-in-use' | null
+    licenses: Array<{type: LicenseType; requested: number; granted: number}>
+  }
+  usageReportedAt: string | null
+  reservation: {
+    enabled: boolean
+    state: 'none' | 'requested' | 'installed'
+    kind: 'SLR' | 'PLR' | null
+    requestCode: string | null
+    entitlements: Array<{type: LicenseType; tag: string; count: number; endDate: string | null}>
+    timestamp: string | null
+    /** digests of authorization codes installed, so an installed one is refused again */
+    installed: string[]
+  }
+}
+
+export function defaultLicensingState(mode: 'smart' | 'legacy'): LicensingState {
+  return {
+    formatVersion: 1,
+    mode,
+    transport: {mode: 'direct', url: null, proxy: null},
+    directUrl: null,
+    hideIdentity: false,
+    evaluation: {startedAt: null},
+    registration: {
+      state: 'unregistered', smartAccount: null, virtualAccount: null, exportControlled: null, registeredAt: null,
+      lastAttemptAt: null, lastError: null, nextAttemptAt: null, hostnameSent: null, serial: null, endpoint: null,
+    },
+    authorization: {lastSuccessAt: null, lastAttemptAt: null, result: null, licenses: []},
+    usageReportedAt: null,
+    reservation: {enabled: false, state: 'none', kind: null, requestCode: null, entitlements: [], timestamp: null, installed: []},
+  }
+}
+
+/** Fills fields missing from older or hand-written files with their defaults. */
+export function normalizeLicensing(raw: Partial<LicensingState> | undefined): LicensingState {
+  const base = defaultLicensingState(raw?.mode === 'smart' ? 'smart' : 'legacy')
+  if (!raw) return base
+  return {
+    ...base,
+    ...raw,
+    formatVersion: 1,
+    transport: {...base.transport, ...raw.transport},
+    evaluation: {...base.evaluation, ...raw.evaluation},
+    registration: {...base.registration, ...raw.registration},
+    authorization: {...base.authorization, ...raw.authorization},
+    reservation: {...base.reservation, ...raw.reservation},
+  }
+}
+
+export function readLicensing(unit: string): LicensingState {
+  return normalizeLicensing(readJson<Partial<LicensingState>>(unit, P.licensing, {}))
+}

@@ -1,0 +1,105 @@
+import {closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync} from 'node:fs'
+import {dirname} from 'node:path'
+import {UnitBusyError} from '../errors.js'
+import {P, unitPath} from './paths.js'
+
+interface LockOwner {
+  pid: number
+  command: string
+  since: string
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+function readOwner(path: string): LockOwner | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as LockOwner
+  } catch {
+    return null
+  }
+}
+
+function tryCreate(path: string, owner: LockOwner): boolean {
+  try {
+    const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
+    writeSync(fd, JSON.stringify(owner))
+    closeSync(fd)
+    return true
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw error
+  }
+}
+
+/** A held lock on a unit; release() is idempotent. */
+export interface UnitLock {
+  release(): void
+}
+
+/**
+ * One writer per unit. The lock is a file created with O_EXCL; a lock whose process is dead is
+ * taken over under a short second lock, so that two processes finding the same stale lock cannot
+ * both take it.
+ */
+export function acquireUnitLock(unit: string, command: string): UnitLock {
+  const path = unitPath(unit, P.lock)
+  mkdirSync(dirname(path), {recursive: true})
+  const owner: LockOwner = {pid: process.pid, command, since: new Date().toISOString()}
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (tryCreate(path, owner)) return release(path)
+    const current = readOwner(path)
+    if (current && processAlive(current.pid)) {
+      throw new UnitBusyError(`The unit is locked by another xway process (pid ${current.pid}, ${current.command}, since ${current.since}).`, {
+        actions: ['Wait for that command to finish, then try again.'],
+      })
+    }
+    // stale (dead owner) or unreadable: take it over under the takeover lock
+    const takeover = `${path}.takeover`
+    const takeoverOwner = readOwner(takeover)
+    if (takeoverOwner && !processAlive(takeoverOwner.pid)) {
+      try {
+        renameSync(takeover, `${takeover}.dead-${process.pid}`)
+        unlinkSync(`${takeover}.dead-${process.pid}`)
+      } catch {}
+    }
+    if (!tryCreate(takeover, owner)) continue
+    try {
+      const again = readOwner(path)
+      const stillStale = again === null ? current === null : !processAlive(again.pid) && JSON.stringify(again) === JSON.stringify(current)
+      if (stillStale) {
+        try {
+          unlinkSync(path)
+        } catch {}
+        if (tryCreate(path, owner)) return release(path)
+      }
+    } finally {
+      try {
+        unlinkSync(takeover)
+      } catch {}
+    }
+  }
+  throw new UnitBusyError('The unit is locked by another xway process.', {actions: ['Wait for it to finish, then try again.']})
+}
+
+function release(path: string): UnitLock {
+  let held = true
+  return {
+    release() {
+      if (!held) return
+      held = false
+      const owner = readOwner(path)
+      if (owner && owner.pid !== process.pid) return
+      try {
+        unlinkSync(path)
+      } catch {}
+    },
+  }
+}
