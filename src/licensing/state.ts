@@ -48,7 +48,7 @@ export interface LicensingState {
     state: 'none' | 'requested' | 'installed'
     kind: 'SLR' | 'PLR' | null
     requestCode: string | null
-    entitlements: Array<{type: LicenseType; tag: string; count: number; endDate: string | null}>
+    entitlements: Array<{type: LicenseType; tag: string; count: number; endDate: string | null; /** set by boot once endDate has passed: the feature stops */ expired?: boolean}>
     timestamp: string | null
     /** digests of authorization codes installed, so an installed one is refused again */
     installed: string[]

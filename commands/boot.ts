@@ -1,0 +1,19 @@
+import {Args} from '@oclif/core'
+import {XwayCommand} from '../src/cli/base.js'
+import {now} from '../src/clock.js'
+import {bootUnit, type BootResult} from '../src/lifecycle/boot.js'
+
+export default class Boot extends XwayCommand<BootResult> {
+  static override description = 'Simulate a restart: regenerate missing ssh host keys and server certificate, run the licensing start checks, re-evaluate alarms'
+  static override examples = ['<%= config.bin %> boot ./units/exp-c1', 'XWAY_NOW=2027-06-01T00:00:00Z <%= config.bin %> boot ./units/exp-c1 --json']
+  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+
+  async run(): Promise<BootResult> {
+    const {args} = await this.parse(Boot)
+    const result = await bootUnit(args.unit, now())
+    for (const r of result.regenerated) this.say(`regenerated ${r}`)
+    for (const n of result.licensing) this.say(`licensing: ${n}`)
+    this.say(`Booted ${args.unit}; ${result.alarms.length} alarm(s) active`)
+    return result
+  }
+}

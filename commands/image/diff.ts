@@ -1,0 +1,23 @@
+import {Args} from '@oclif/core'
+import {XwayCommand} from '../../src/cli/base.js'
+import {diffUnits, type DiffResult} from '../../src/unit/pack.js'
+
+export default class ImageDiff extends XwayCommand<DiffResult> {
+  static override description = 'List the areas and files that differ between two units'
+  static override examples = ['<%= config.bin %> image diff ./units/a ./units/b', '<%= config.bin %> image diff ./units/a ./units/b --json | jq .areas']
+  static override args = {
+    a: Args.string({required: true, description: 'first unit'}),
+    b: Args.string({required: true, description: 'second unit'}),
+  }
+
+  async run(): Promise<DiffResult> {
+    const {args} = await this.parse(ImageDiff)
+    const result = diffUnits(args.a, args.b)
+    if (result.identical) this.say('identical')
+    else {
+      this.say(`areas: ${result.areas.join(', ') || '(files outside areas only)'}`)
+      for (const f of result.files) this.say(`  ${f.change.padEnd(8)} ${f.path}${f.area ? `  [${f.area}]` : ''}`)
+    }
+    return result
+  }
+}

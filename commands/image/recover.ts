@@ -1,0 +1,20 @@
+import {Args} from '@oclif/core'
+import {XwayCommand} from '../../src/cli/base.js'
+import {openUnit} from '../../src/unit/unit.js'
+import {recoverUnit, type RecoverResult} from '../../src/unit/transaction.js'
+
+export default class ImageRecover extends XwayCommand<RecoverResult & {unit: string}> {
+  static override description = 'Finish (journal committed) or roll back (not committed) an interrupted operation'
+  static override examples = ['<%= config.bin %> image recover ./units/exp-c1']
+  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+
+  async run(): Promise<RecoverResult & {unit: string}> {
+    const {args} = await this.parse(ImageRecover)
+    const unit = openUnit(args.unit, {allowJournal: true})
+    const result = recoverUnit(unit.path)
+    if (result.action === 'none') this.say(`${args.unit}: nothing to recover`)
+    else if (result.action === 'rolled-forward') this.say(`${args.unit}: finished the interrupted ${result.command}`)
+    else this.say(`${args.unit}: rolled back an operation interrupted before it committed; the unit is as it was`)
+    return {unit: args.unit, ...result}
+  }
+}

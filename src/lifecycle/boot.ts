@@ -1,0 +1,61 @@
+import {existsSync} from 'node:fs'
+import {generateServerCertificate, generateSshHostKeys} from '../areas/generated.js'
+import {readAlarms, readFips, readIp, readUsage, raiseAlarm, clearAlarm, type AlarmsFile} from '../areas/state.js'
+import {policyFor} from '../crypto/policy.js'
+import {P, sshKeyPath, unitPath} from '../unit/paths.js'
+import {changeUnit} from '../unit/transaction.js'
+import {openUnit} from '../unit/unit.js'
+import {bootLicensing} from '../licensing/boot.js'
+
+export interface BootResult {
+  unit: string
+  regenerated: string[]
+  alarms: Array<{key: string; id: number | null}>
+  licensing: string[]
+}
+
+/** Export-control alarms follow the stored export-control state. */
+export function exportControlAlarms(alarms: AlarmsFile, state: string, at: Date): AlarmsFile {
+  let next = clearAlarm(clearAlarm(alarms, 'export-control-approaching'), 'export-control-reached')
+  if (state === 'approaching') next = raiseAlarm(next, 'export-control-approaching', at)
+  if (state === 'reached') next = raiseAlarm(next, 'export-control-reached', at)
+  // keep the original raise time of alarms that stay
+  return {alarms: next.alarms.map((a) => alarms.alarms.find((o) => o.key === a.key) ?? a)}
+}
+
+/**
+ * `boot`: what a restart does: first-boot work (missing ssh host keys and server certificate
+ * regenerated), licensing checks that run at start, alarms re-evaluated.
+ */
+export async function bootUnit(unitArg: string, at: Date): Promise<BootResult> {
+  const unit = openUnit(unitArg)
+  const u = unit.path
+  return changeUnit(u, 'boot', (tx) => {
+    const policy = policyFor(readFips(u).enabled)
+    const regenerated: string[] = []
+    const ip = readIp(u)
+    const missingSsh = policy.sshHostKeys.filter((k) => !existsSync(unitPath(u, sshKeyPath(k.type))) || !existsSync(unitPath(u, `${sshKeyPath(k.type)}.pub`)))
+    if (missingSsh.length > 0) {
+      const policyMissing = {...policy, sshHostKeys: missingSsh}
+      for (const f of generateSshHostKeys(policyMissing, () => undefined, `root@${ip.hostname || 'expressway'}`)) {
+        tx.write(f.rel, f.data, f.mode)
+        regenerated.push(f.rel)
+      }
+    }
+    if (!existsSync(unitPath(u, P.serverCert)) || !existsSync(unitPath(u, P.serverKey))) {
+      const fqdn = [ip.hostname || 'expressway', ip.domain].filter(Boolean).join('.')
+      for (const f of generateServerCertificate(policy, undefined, fqdn, at)) {
+        tx.write(f.rel, f.data, f.mode)
+        regenerated.push(f.rel)
+      }
+    }
+    const before = readAlarms(u)
+    let alarms = exportControlAlarms(before, readUsage(u).exportControl.state, at)
+    const lic = bootLicensing(u, unit.info, alarms, at)
+    alarms = lic.alarms
+    for (const f of lic.writes) tx.write(f.rel, f.data, f.mode)
+    if (JSON.stringify(alarms) !== JSON.stringify(before)) tx.writeJson(P.alarms, alarms)
+    if (!tx.empty) tx.audit({regenerated: regenerated.length, licensing: lic.notes})
+    return {unit: unitArg, regenerated, alarms: alarms.alarms.map((a) => ({key: a.key, id: a.id})), licensing: lic.notes}
+  })
+}

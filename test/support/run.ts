@@ -1,0 +1,104 @@
+import {spawn, spawnSync} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const BIN = join(ROOT, 'bin', 'run.js')
+export const PROFILES = join(ROOT, 'profiles')
+
+export interface RunResult {
+  code: number
+  stdout: string
+  stderr: string
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  json: any
+}
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv
+  input?: string
+  cwd?: string
+  timeoutMs?: number
+}
+
+function parse(stdout: string): unknown {
+  try {
+    return JSON.parse(stdout)
+  } catch {
+    return undefined
+  }
+}
+
+/** Runs `xway ARGS` as a user would (bin/run.js), stdin piped (closed unless input is given). */
+export function xway(args: string[], options: RunOptions = {}): RunResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: {...process.env, XWAY_DEBUG: '', ...options.env},
+    input: options.input ?? '',
+    encoding: 'utf8',
+    timeout: options.timeoutMs ?? 120_000,
+    maxBuffer: 64 * 1024 * 1024,
+  })
+  return {code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json: parse(r.stdout)}
+}
+
+/** The same, with --json appended. */
+export function xwayJson(args: string[], options: RunOptions = {}): RunResult {
+  return xway([...args, '--json'], options)
+}
+
+/** Async variant, for concurrency tests. */
+export function xwayAsync(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd ?? ROOT,
+      env: {...process.env, XWAY_DEBUG: '', ...options.env},
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.stdin.end(options.input ?? '')
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({code: code ?? -1, stdout, stderr, json: parse(stdout)})
+    })
+  })
+}
+
+const temps: string[] = []
+
+export function tempDir(prefix = 'xway-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  temps.push(dir)
+  return dir
+}
+
+export function cleanup(): void {
+  for (const d of temps.splice(0)) rmSync(d, {recursive: true, force: true})
+}
+
+/** Writes a profile into a temp folder and returns its path. */
+export function writeProfile(dir: string, yaml: string, name = 'profile.yaml'): string {
+  const file = join(dir, name)
+  writeFileSync(file, yaml)
+  return file
+}
+
+/** A unit built from a bundled or given profile, seeded for speed and reproducibility. */
+export function makeUnit(dir: string, options: {profile?: string; name?: string; seed?: string; env?: NodeJS.ProcessEnv} = {}): string {
+  const unit = join(dir, options.name ?? 'unit')
+  const r = xwayJson(['image', 'create', unit, '--profile', options.profile ?? join(PROFILES, 'expressway-c.yaml'), '--seed', options.seed ?? 'test-seed'], {
+    env: {XWAY_NOW: '2026-01-01T00:00:00Z', ...options.env},
+  })
+  if (r.code !== 0) throw new Error(`image create failed (${r.code}): ${r.stdout}${r.stderr}`)
+  return unit
+}
+
+export function hasCommand(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
+}
