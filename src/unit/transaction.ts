@@ -9,6 +9,7 @@ import {P, unitPath} from './paths.js'
 type Op =
   | {op: 'delete'; rel: string; trash: string}
   | {op: 'write'; rel: string; staged: string}
+  | {op: 'mkdir'; rel: string}
 
 interface Journal {
   formatVersion: 1
@@ -45,7 +46,7 @@ function opDelay(): void {
  * files are never copied.
  */
 export class UnitTransaction {
-  private readonly ops: Array<{op: 'delete'; rel: string} | {op: 'write'; rel: string; data?: Buffer; mode: number; stagedPath?: string}> = []
+  private readonly ops: Array<{op: 'delete' | 'mkdir'; rel: string} | {op: 'write'; rel: string; data?: Buffer; mode: number; stagedPath?: string}> = []
   private readonly auditEntries: Record<string, unknown>[] = []
   private counter = 0
   readonly txnDir: string
@@ -84,6 +85,11 @@ export class UnitTransaction {
     return path
   }
 
+  /** Creates an (empty) directory, e.g. the log folder after its old one was deleted. */
+  mkdir(rel: string): void {
+    this.ops.push({op: 'mkdir', rel})
+  }
+
   audit(entry: Record<string, unknown>): void {
     this.auditEntries.push(entry)
   }
@@ -102,6 +108,10 @@ export class UnitTransaction {
     for (const op of this.ops) {
       if (op.op === 'delete') {
         journal.ops.push({op: 'delete', rel: op.rel, trash: `t${this.counter++}`})
+        continue
+      }
+      if (op.op === 'mkdir') {
+        journal.ops.push({op: 'mkdir', rel: op.rel})
         continue
       }
       if (op.stagedPath) {
@@ -137,6 +147,9 @@ function replay(unit: string, journal: Journal): void {
         renameSync(target, trash)
         touched.add(dirname(target))
       }
+    } else if (op.op === 'mkdir') {
+      mkdirSync(target, {recursive: true})
+      touched.add(dirname(target))
     } else {
       const staged = join(txnDir, op.staged)
       if (!existsSync(staged)) continue
