@@ -110,7 +110,7 @@ export class UnitTransaction {
         journal.ops.push({op: 'delete', rel: op.rel, trash: `t${this.counter++}`})
         continue
       }
-      if (op.op === 'mkdir') {
+      if (op.op !== 'write') {
         journal.ops.push({op: 'mkdir', rel: op.rel})
         continue
       }
