@@ -131,7 +131,8 @@ export async function buildUnitFiles(profile: Profile, options: {seed?: string; 
   putJson(files, P.fips, {enabled: profile.fips, enabledAt: profile.fips ? at.toISOString() : null})
   putJson(files, P.optionKeys, {keys: profile.optionKeys.map((k) => parseOptionKey(k).key)})
 
-  const smart = info.brand === 'Expressway' && (isX142Expressway(info) || image.info.smartLicensing !== 'optional')
+  // X14.2: smart licensing is the only mode on Expressway; X14.0.2: optional, on when the profile has a licensing section
+  const smart = info.brand === 'Expressway' && (isX142Expressway(info) || image.info.smartLicensing !== 'optional' || profile.licensing.enabled)
   const licensing: LicensingState = defaultLicensingState(smart ? 'smart' : 'legacy')
   if (smart) {
     const t = profile.licensing.transport

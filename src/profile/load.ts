@@ -33,6 +33,8 @@ export interface Profile {
   fips: boolean
   optionKeys: string[]
   licensing: {
+    /** true when the profile has a licensing section: on X14.0.2 (smart licensing optional) that turns it on */
+    enabled: boolean
     transport: Transport
     hideIdentity: boolean
     /** resolved to absolute paths, relative to the folder of the file that names them */
@@ -388,6 +390,7 @@ function checkProfile(value: unknown, locate: Locator, file: string, options: Ch
     fips: raw.fips ?? false,
     optionKeys: [...(raw.optionKeys ?? [])],
     licensing: {
+      enabled: raw.licensing !== undefined,
       transport: licensing.transport === undefined ? {mode: 'direct'} : {...licensing.transport},
       hideIdentity: licensing.hideIdentity ?? false,
       trustAnchors,

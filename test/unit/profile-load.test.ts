@@ -40,7 +40,7 @@ test('a profile of only `software` gets the defaults of SPEC 3', () => {
     passwords: {},
     fips: false,
     optionKeys: [],
-    licensing: {transport: {mode: 'direct'}, hideIdentity: false, trustAnchors: []},
+    licensing: {enabled: false, transport: {mode: 'direct'}, hideIdentity: false, trustAnchors: []},
     usage: {calls: 0, desktop: 0, room: 0, webrtc: false},
   })
 })
@@ -56,6 +56,7 @@ test('every field of SPEC 3 is read, trust anchors resolved from the profile fol
   assert.is(p.fips, true)
   assert.equal(p.optionKeys, ['116341J00-1-ABCD1234'])
   assert.equal(p.licensing, {
+    enabled: true,
     transport: {mode: 'proxy', host: 'proxy.lab.example', port: 3128, username: 'u', passwordFromEnv: 'XWAY_PROXY_PASSWORD'},
     hideIdentity: true,
     trustAnchors: [join(FIXTURES, 'lab', 'ca.pem')],
