@@ -1,0 +1,42 @@
+import {Args, Flags} from '@oclif/core'
+import {XwayCommand} from '../../src/cli/base.js'
+import {startLicenseServer} from '../../src/server/http.js'
+
+export interface StartResult {url: string; requests: number; errors: number}
+
+export default class LicenseServerStart extends XwayCommand<StartResult> {
+  static override description = 'Serve a license server folder over HTTPS (agents POST to /SmartTransport) until Ctrl+C or SIGTERM.\n' +
+    'When ready it prints "listening on https://HOST:PORT/SmartTransport" (on stderr under --json, where stdout carries only the final result).'
+
+  static override examples = [
+    '<%= config.bin %> license-server start ./lab/server',
+    '<%= config.bin %> license-server start ./lab/server --host 0.0.0.0 --port 9443',
+    '<%= config.bin %> license-server start ./lab/server --port 0    # a free port, printed when ready',
+  ]
+
+  static override args = {dir: Args.string({required: true, description: 'folder made by `license-server init`'})}
+  static override flags = {
+    host: Flags.string({description: 'address to listen on', default: '127.0.0.1'}),
+    port: Flags.integer({description: 'TCP port (0: any free port)', default: 8443, min: 0, max: 65535}),
+  }
+
+  async run(): Promise<StartResult> {
+    const {args, flags} = await this.parse(LicenseServerStart)
+    const server = await startLicenseServer(args.dir, {host: flags.host, port: flags.port})
+    const ready = `listening on ${server.url}\n`
+    if (this.jsonEnabled()) process.stderr.write(ready)
+    else process.stdout.write(ready)
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop)
+        process.off('SIGTERM', stop)
+        resolve()
+      }
+      process.on('SIGINT', stop)
+      process.on('SIGTERM', stop)
+    })
+    await server.close()
+    this.say('stopped')
+    return {url: server.url, requests: server.stats.requests, errors: server.stats.errors}
+  }
+}

@@ -1,0 +1,365 @@
+import {createHash, createPrivateKey, randomBytes, type KeyObject} from 'node:crypto'
+import {chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {isIP} from 'node:net'
+import {join, resolve} from 'node:path'
+import {now, DAY_MS} from '../clock.js'
+import {BadInputError, RefusedError, UsageError} from '../errors.js'
+import {generateRsaKey, privateKeyPem} from '../crypto/keys.js'
+import {issueCertificate} from '../crypto/x509.js'
+import {
+  LICENSE_TYPES, parseConfirmationCode, parseRequestCode, parseReturnCode, piidForUdi,
+  confirmationCodeMatches, returnCodeMatches, isUdi, randomAlphanumeric,
+  type LicenseCounts, type LicenseType, type ReservationKind,
+} from '../licensing/protocol.js'
+import {buildAuthorizationCode, entitlementsFor} from './reservation.js'
+import {createStore, openStore, zeroCounts, type InstanceView, type LicenseStore, type PoolLine, type PoolView} from './store.js'
+
+// The license server's administration: the functions `xway license-server …` calls, on a
+// server folder, also while the server runs (SQLite WAL + busy timeout).
+
+export const SERVER_FILES = {
+  db: 'server.db',
+  caCert: 'ca.pem',
+  caKey: 'ca.key',
+  serverCert: 'server.pem',
+  serverKey: 'server.key',
+  signingCert: 'reservation.pem',
+  signingKey: 'reservation.key',
+  config: 'server.json',
+} as const
+
+/** Lab certificates start a day before the real clock and last years: a moved XWAY_NOW never breaks TLS. */
+export const CA_DAYS = 20 * 365
+export const SERVER_CERT_DAYS = 10 * 365
+export const IDENTITY_CERT_DAYS = 10 * 365
+const KEY_BITS = 2048
+
+export function certificateStart(): Date {
+  return new Date(Date.now() - DAY_MS)
+}
+
+export interface ServerConfig {
+  formatVersion: 1
+  hostname: string
+  createdAt: string
+}
+
+export interface ServerFiles {
+  dir: string
+  config: ServerConfig
+  caPem: string
+  caKey: KeyObject
+  serverPem: string
+  serverKeyPem: string
+  signingPem: string
+  signingKey: KeyObject
+}
+
+function writeSecret(path: string, text: string): void {
+  writeFileSync(path, text, {mode: 0o600})
+  chmodSync(path, 0o600)
+}
+
+function requireServerDir(dir: string): string {
+  const abs = resolve(dir)
+  if (!existsSync(join(abs, SERVER_FILES.db))) {
+    throw new BadInputError(`${dir} is not a license server folder (no ${SERVER_FILES.db}).`, {
+      actions: [`Create one with \`xway license-server init ${dir}\`.`],
+    })
+  }
+  return abs
+}
+
+export function openServerStore(dir: string): LicenseStore {
+  return openStore(join(requireServerDir(dir), SERVER_FILES.db))
+}
+
+function withStore<T>(dir: string, fn: (store: LicenseStore) => T): T {
+  const store = openServerStore(dir)
+  try {
+    return fn(store)
+  } finally {
+    store.close()
+  }
+}
+
+export function loadServerFiles(dir: string): ServerFiles {
+  const abs = requireServerDir(dir)
+  const read = (name: string): string => readFileSync(join(abs, name), 'utf8')
+  let config: ServerConfig
+  try {
+    config = JSON.parse(read(SERVER_FILES.config)) as ServerConfig
+  } catch {
+    config = {formatVersion: 1, hostname: 'localhost', createdAt: ''}
+  }
+  return {
+    dir: abs,
+    config,
+    caPem: read(SERVER_FILES.caCert),
+    caKey: createPrivateKey(read(SERVER_FILES.caKey)),
+    serverPem: read(SERVER_FILES.serverCert),
+    serverKeyPem: read(SERVER_FILES.serverKey),
+    signingPem: read(SERVER_FILES.signingCert),
+    signingKey: createPrivateKey(read(SERVER_FILES.signingKey)),
+  }
+}
+
+const HOSTNAME_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
+
+export interface InitResult {dir: string; caPath: string}
+
+/**
+ * A new server folder: the lab CA (ca.pem, ca.key 0600), the server's TLS certificate
+ * (server.pem, server.key 0600; SANs localhost, 127.0.0.1, ::1 and the hostname), the
+ * reservation signing key and its certificate (issued by the lab CA), and the database.
+ */
+export function init(dir: string, options: {hostname?: string} = {}): InitResult {
+  const abs = resolve(dir)
+  const hostname = options.hostname ?? 'localhost'
+  if (!HOSTNAME_RE.test(hostname) && isIP(hostname) === 0) {
+    throw new BadInputError(`--hostname ${JSON.stringify(hostname)} is neither a host name nor an IP address.`)
+  }
+  if (existsSync(join(abs, SERVER_FILES.db))) {
+    throw new RefusedError(`${dir} already holds a license server (${SERVER_FILES.db}); init would replace its CA and lose every registration.`, {
+      actions: [`Serve it with \`xway license-server start ${dir}\`, or init another folder.`],
+    })
+  }
+  mkdirSync(abs, {recursive: true, mode: 0o700})
+  const at = now()
+  const notBefore = certificateStart()
+
+  const caKey = generateRsaKey(KEY_BITS)
+  const caPem = issueCertificate({
+    subject: {commonName: 'xway lab license server CA', organization: 'xway lab'},
+    subjectKey: caKey, notBefore, days: CA_DAYS, isCa: true,
+  })
+  const issuer = {certPem: caPem, key: caKey}
+
+  const serverKey = generateRsaKey(KEY_BITS)
+  const dnsNames = ['localhost']
+  const ipAddresses = ['127.0.0.1', '::1']
+  if (isIP(hostname)) {
+    if (!ipAddresses.includes(hostname)) ipAddresses.push(hostname)
+  } else if (!dnsNames.includes(hostname)) {
+    dnsNames.push(hostname)
+  }
+  const serverPem = issueCertificate({
+    subject: {commonName: hostname, organization: 'xway lab'},
+    subjectKey: serverKey, issuer, notBefore, days: SERVER_CERT_DAYS, dnsNames, ipAddresses, extKeyUsage: ['serverAuth'],
+  })
+
+  const signingKey = generateRsaKey(KEY_BITS)
+  const signingPem = issueCertificate({
+    subject: {commonName: 'xway lab reservation signing', organization: 'xway lab'},
+    subjectKey: signingKey, issuer, notBefore, days: SERVER_CERT_DAYS, extKeyUsage: ['codeSigning'],
+  })
+
+  writeFileSync(join(abs, SERVER_FILES.caCert), caPem)
+  writeSecret(join(abs, SERVER_FILES.caKey), privateKeyPem(caKey))
+  writeFileSync(join(abs, SERVER_FILES.serverCert), serverPem)
+  writeSecret(join(abs, SERVER_FILES.serverKey), privateKeyPem(serverKey))
+  writeFileSync(join(abs, SERVER_FILES.signingCert), signingPem)
+  writeSecret(join(abs, SERVER_FILES.signingKey), privateKeyPem(signingKey))
+  const config: ServerConfig = {formatVersion: 1, hostname, createdAt: at.toISOString()}
+  writeFileSync(join(abs, SERVER_FILES.config), JSON.stringify(config, null, 2) + '\n')
+  // the database last: its presence is what marks the folder as initialized
+  const dbPath = join(abs, SERVER_FILES.db)
+  const store = createStore(dbPath)
+  store.close()
+  chmodSync(dbPath, 0o600)
+  return {dir: abs, caPath: join(abs, SERVER_FILES.caCert)}
+}
+
+const NAME_RE = /^[\p{L}\p{N}][\p{L}\p{N} ._@()&'-]{0,99}$/u
+
+function checkName(what: string, name: string): string {
+  const trimmed = typeof name === 'string' ? name.trim() : ''
+  if (!NAME_RE.test(trimmed)) {
+    throw new BadInputError(`${what} ${JSON.stringify(name)} is not a valid name: 1 to 100 letters, digits, spaces and . _ @ ( ) & ' -, starting with a letter or digit.`)
+  }
+  return trimmed
+}
+
+export function accountCreate(dir: string, input: {name: string; virtualAccount: string}): {smartAccount: string; virtualAccount: string} {
+  const smartAccount = checkName('Smart account', input.name)
+  const virtualAccount = checkName('Virtual account', input.virtualAccount)
+  return withStore(dir, (store) => store.createAccount(smartAccount, virtualAccount, now()))
+}
+
+export function parseLicenseType(type: string): LicenseType {
+  if ((LICENSE_TYPES as readonly string[]).includes(type)) return type as LicenseType
+  throw new BadInputError(`Unknown license type ${JSON.stringify(type)}: use rms (Rich Media Session), room or desktop (registrations).`)
+}
+
+function checkCount(count: number, what: string, min: number): number {
+  if (!Number.isSafeInteger(count) || count < min || count > 1_000_000) {
+    throw new BadInputError(`${what} must be a whole number from ${min} to 1000000, not ${count}.`)
+  }
+  return count
+}
+
+export interface LicensesAddResult extends PoolLine {virtualAccount: string}
+
+export function licensesAdd(dir: string, input: {virtualAccount: string; type: string; count: number}): LicensesAddResult {
+  const type = parseLicenseType(input.type)
+  const count = checkCount(input.count, '--count', 1)
+  return withStore(dir, (store) => ({virtualAccount: input.virtualAccount, ...store.addLicenses(input.virtualAccount, type, count, now())}))
+}
+
+const DURATION_UNITS: Record<string, number> = {s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS}
+export const MAX_TOKEN_LIFETIME_MS = 365 * DAY_MS
+
+/** `30d`, `12h`, `90m`, `45s`, `2w`; a bare number is days. */
+export function parseDuration(text: string): number {
+  const match = /^\s*(\d{1,7})\s*([smhdw]?)\s*$/.exec(text ?? '')
+  if (!match) throw new BadInputError(`--expires-in ${JSON.stringify(text)} is not a duration: use a number and a unit, like 30d, 12h, 90m.`)
+  return Number(match[1]) * DURATION_UNITS[match[2] || 'd']!
+}
+
+export interface TokenCreateResult {
+  token: string
+  expiresAt: string
+  virtualAccount: string
+  uses: number | null
+  exportControlled: boolean
+}
+
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token.trim()).digest('hex')
+}
+
+/** A product instance registration token. Only its SHA-256 is stored: the token is shown once. */
+export function tokenCreate(dir: string, input: {virtualAccount: string; expiresIn?: string; uses?: number; exportControlled?: boolean}): TokenCreateResult {
+  const lifetime = parseDuration(input.expiresIn ?? '30d')
+  if (lifetime < 1000 || lifetime > MAX_TOKEN_LIFETIME_MS) {
+    throw new BadInputError(`--expires-in ${input.expiresIn}: a token lives from 1 second to 365 days.`)
+  }
+  const uses = input.uses === undefined ? null : checkCount(input.uses, '--uses', 1)
+  const exportControlled = input.exportControlled ?? true
+  const token = randomAlphanumeric(64)
+  const at = now()
+  const expiresAt = new Date(at.getTime() + lifetime)
+  withStore(dir, (store) => store.createToken({
+    id: randomBytes(6).toString('hex'), hash: tokenHash(token), va: input.virtualAccount, expiresAt, usesLeft: uses, exportControlled, at,
+  }))
+  return {token, expiresAt: expiresAt.toISOString(), virtualAccount: input.virtualAccount, uses, exportControlled}
+}
+
+export function pool(dir: string, input: {virtualAccount: string}): PoolView {
+  return withStore(dir, (store) => store.pool(input.virtualAccount))
+}
+
+export function instances(dir: string, input: {virtualAccount?: string} = {}): {instances: InstanceView[]} {
+  return withStore(dir, (store) => ({instances: store.instances(input.virtualAccount)}))
+}
+
+export interface InstanceRemoveResult {udi: string; released: LicenseCounts; reservationReturned: boolean}
+
+/**
+ * Removes a product instance and gives its licenses back. An instance holding a
+ * reservation needs the return code the unit printed (`xway licensing reservation return`
+ * or `return-authorization`): it proves the unit no longer uses the reserved licenses.
+ */
+export function instancesRemove(dir: string, udi: string, returnCode?: string): InstanceRemoveResult {
+  if (!isUdi(udi)) throw new BadInputError(`${JSON.stringify(udi)} is not a UDI (PID:<pid>,SN:<serial>).`)
+  const parsed = returnCode === undefined ? null : parseReturnCode(returnCode)
+  return withStore(dir, (store) => store.removeInstance(udi, now(), (reservation) => {
+    if (parsed === null) {
+      throw new RefusedError(`The product instance ${udi} holds a ${reservation.kind} reservation: removing it needs the reservation return code from the unit.`, {
+        actions: ['On the unit: `xway licensing reservation return UNIT` (or `return-authorization UNIT CODE`), then pass the code with --return-code.'],
+      })
+    }
+    if (!returnCodeMatches(parsed, udi) || parsed.timestamp > reservation.timestamp) {
+      throw new BadInputError(`The return code does not belong to the reservation of ${udi}.`, {
+        actions: ['Copy the return code the unit printed for this reservation.'],
+      })
+    }
+  }))
+}
+
+export interface ReservationAuthorizeInput {
+  virtualAccount: string
+  requestCode: string
+  plr?: boolean
+  /** `TYPE=N` items, e.g. ['rms=10', 'room=5'] */
+  licenses?: string[]
+  /** end of an SLR term: an ISO date (a bare YYYY-MM-DD lasts to the end of that day, UTC) */
+  until?: string
+}
+
+export interface ReservationAuthorizeResult {
+  authorizationCode: string
+  udi: string
+  kind: ReservationKind
+  state: 'in-transit' | 'confirmed'
+  timestamp: number
+  licenses: LicenseCounts
+}
+
+export function parseLicenseCounts(items: string[]): LicenseCounts {
+  const counts = zeroCounts()
+  const seen = new Set<string>()
+  for (const item of items) {
+    const match = /^\s*([a-z]+)\s*=\s*(\d{1,7})\s*$/.exec(item)
+    if (!match) throw new BadInputError(`--license ${JSON.stringify(item)}: expected TYPE=N, like rms=10.`)
+    const type = parseLicenseType(match[1]!)
+    if (seen.has(type)) throw new BadInputError(`--license names ${type} twice.`)
+    seen.add(type)
+    counts[type] = checkCount(Number(match[2]), `--license ${type}`, 0)
+  }
+  return counts
+}
+
+export function parseUntil(text: string, at: Date): Date {
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text.trim())
+  const date = new Date(dateOnly ? `${text.trim()}T23:59:59.000Z` : text)
+  if (Number.isNaN(date.getTime())) throw new BadInputError(`--until ${JSON.stringify(text)} is not a date (use YYYY-MM-DD or ISO 8601).`)
+  if (date.getTime() <= at.getTime()) throw new BadInputError(`--until ${text} is not in the future (now is ${at.toISOString()}).`)
+  return date
+}
+
+export function reservationAuthorize(dir: string, input: ReservationAuthorizeInput): ReservationAuthorizeResult {
+  const request = parseRequestCode(input.requestCode)
+  const plr = input.plr === true
+  const hasLicenses = (input.licenses ?? []).length > 0
+  if (plr === hasLicenses) throw new UsageError('Give either --plr or at least one --license TYPE=N.')
+  if (plr && input.until !== undefined) throw new UsageError('--until applies to SLR only: a PLR is permanent.')
+  const at = now()
+  const kind: ReservationKind = plr ? 'PLR' : 'SLR'
+  const counts = plr ? zeroCounts() : parseLicenseCounts(input.licenses!)
+  if (!plr && LICENSE_TYPES.every((t) => counts[t] === 0)) throw new BadInputError('An SLR must reserve at least one license.')
+  const until = input.until === undefined ? null : parseUntil(input.until, at)
+  const files = loadServerFiles(dir)
+  const piid = piidForUdi(request.udi)
+  const entitlements = entitlementsFor(kind, counts, at, until)
+  return withStore(dir, (store) => {
+    const reservation = store.authorizeReservation(
+      {va: input.virtualAccount, udi: request.udi, piid, requestCode: input.requestCode.trim(), kind, counts, until: until?.toISOString() ?? null, at},
+      (timestamp) => buildAuthorizationCode({kind, udi: request.udi, piid, timestamp, entitlements}, {key: files.signingKey, certPem: files.signingPem}),
+    )
+    return {
+      authorizationCode: reservation.authorizationCode, udi: reservation.udi, kind, state: reservation.state,
+      timestamp: reservation.timestamp, licenses: reservation.pending,
+    }
+  })
+}
+
+export interface ReservationConfirmResult {
+  udi: string
+  kind: ReservationKind
+  state: 'confirmed'
+  alreadyConfirmed: boolean
+  reserved: LicenseCounts
+}
+
+export function reservationConfirm(dir: string, input: {code: string}): ReservationConfirmResult {
+  const parsed = parseConfirmationCode(input.code)
+  return withStore(dir, (store) => {
+    const reservation = store.reservationByPiid(parsed.piid)
+    if (!reservation || !confirmationCodeMatches(parsed, reservation.udi)) {
+      throw new BadInputError('This confirmation code matches no reservation on this license server (mistyped, or for another server).')
+    }
+    const result = store.confirmReservation(reservation.udi, parsed.timestamp, now())
+    return {udi: reservation.udi, kind: reservation.kind, state: 'confirmed', alreadyConfirmed: result.alreadyConfirmed, reserved: result.reservation.confirmed}
+  })
+}

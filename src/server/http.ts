@@ -1,0 +1,189 @@
+import {createServer, type Server} from 'node:https'
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {Socket} from 'node:net'
+import {FailedError, UnreachableError, UsageError, XwayError} from '../errors.js'
+import {LicenseServerError, MAX_REQUEST_BYTES, TRANSPORT_PATH, REQUEST_FRESHNESS_MS} from '../licensing/protocol.js'
+import {loadServerFiles, openServerStore} from './admin.js'
+import {handle, type ServerContext} from './handlers.js'
+
+// The license server: HTTPS only, one endpoint (POST /SmartTransport), JSON in and out.
+// Handlers are synchronous (better-sqlite3), so requests are applied one at a time in the
+// order their bodies arrive: that is the "arrival order" of authorization reports.
+
+export interface ServerOptions {
+  host?: string
+  port?: number
+  maxBodyBytes?: number
+}
+
+export interface RunningServer {
+  host: string
+  port: number
+  url: string
+  /** requests answered so far, and how many of them were errors */
+  stats: {requests: number; errors: number}
+  /** Stops accepting, lets in-flight requests finish (at most `graceMs`), closes the database. */
+  close(graceMs?: number): Promise<void>
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  })
+  res.end(text)
+}
+
+function sendError(res: ServerResponse, err: LicenseServerError, extraHeaders: Record<string, string> = {}): void {
+  for (const [k, v] of Object.entries(extraHeaders)) res.setHeader(k, v)
+  sendJson(res, err.httpStatus, err.toBody())
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'])
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new LicenseServerError('too-large', `Request bodies are limited to ${limit} bytes.`))
+      return
+    }
+    const chunks: Buffer[] = []
+    let size = 0
+    let failed = false
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return
+      size += chunk.length
+      if (size > limit) {
+        failed = true
+        reject(new LicenseServerError('too-large', `Request bodies are limited to ${limit} bytes.`))
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => { if (!failed) resolve(Buffer.concat(chunks, size)) })
+    req.on('error', (err) => { if (!failed) { failed = true; reject(err) } })
+  })
+}
+
+export async function startLicenseServer(dir: string, options: ServerOptions = {}): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1'
+  const port = options.port ?? 8443
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${port} is not a TCP port (0 to 65535; 0 picks a free one).`)
+  const limit = options.maxBodyBytes ?? MAX_REQUEST_BYTES
+  const files = loadServerFiles(dir)
+  const store = openServerStore(dir)
+  const ctx: ServerContext = {store, files, keys: new Map()}
+  const stats = {requests: 0, errors: 0}
+  let closing = false
+
+  const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    stats.requests++
+    try {
+      const path = (req.url ?? '').split('?')[0]
+      if (path !== TRANSPORT_PATH) throw new LicenseServerError('not-found', `Nothing here: agents talk to POST ${TRANSPORT_PATH}.`)
+      if (req.method !== 'POST') {
+        res.setHeader('allow', 'POST')
+        throw new LicenseServerError('method-not-allowed', `${TRANSPORT_PATH} takes POST only.`)
+      }
+      const raw = await readBody(req, limit)
+      let body: unknown
+      try {
+        body = JSON.parse(raw.toString('utf8'))
+      } catch {
+        throw new LicenseServerError('bad-request', 'The request body is not JSON.')
+      }
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new LicenseServerError('bad-request', 'The request body must be a JSON object {"method", "params"}.')
+      const {method, params} = body as {method?: unknown; params?: unknown}
+      if (typeof method !== 'string') throw new LicenseServerError('bad-request', 'The request has no "method".')
+      if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) {
+        throw new LicenseServerError('bad-request', '"params" must be a JSON object.')
+      }
+      const reply = handle(ctx, method, (params ?? {}) as Record<string, unknown>, req.headers, raw)
+      // once stopping, in-flight requests get their reply and their connection closes
+      if (closing) res.setHeader('connection', 'close')
+      sendJson(res, 200, reply)
+    } catch (err) {
+      stats.errors++
+      if (closing) res.setHeader('connection', 'close')
+      if (err instanceof LicenseServerError) {
+        // a body too large is not read to its end: close the connection after the reply
+        sendError(res, err, err.serverCode === 'too-large' ? {connection: 'close'} : {})
+        return
+      }
+      const code = (err as {code?: string})?.code
+      if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+        sendError(res, new LicenseServerError('busy', 'The license database is busy; try again.'), {'retry-after': '1'})
+        return
+      }
+      if (process.env.XWAY_DEBUG === '1') process.stderr.write(`license server: ${(err as Error)?.stack ?? String(err)}\n`)
+      sendError(res, new LicenseServerError('internal', err instanceof XwayError ? err.message : 'Internal error of the license server.'))
+    }
+  }
+
+  const server: Server = createServer({
+    key: files.serverKeyPem,
+    cert: files.serverPem,
+    minVersion: 'TLSv1.2',
+    keepAlive: true,
+    requestTimeout: 30_000,
+    headersTimeout: 15_000,
+  }, (req, res) => { void onRequest(req, res) })
+  server.keepAliveTimeout = 10_000
+  server.maxHeadersCount = 64
+
+  const sockets = new Set<Socket>()
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  // a client that fails the handshake (say, it does not trust the lab CA) is not our error
+  server.on('tlsClientError', () => {})
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      store.close()
+      if (err.code === 'EADDRINUSE') reject(new UnreachableError(`Port ${port} on ${host} is already in use.`, {actions: ['Pick another --port, or stop what listens there.']}))
+      else if (err.code === 'EACCES') reject(new UnreachableError(`Not allowed to listen on ${host}:${port}.`, {actions: ['Use a port above 1023.']}))
+      else reject(new FailedError(`Cannot listen on ${host}:${port}: ${err.message}`))
+    }
+    server.once('error', onError)
+    server.listen(port, host, () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+
+  // forget nonces whose timestamps have left the freshness window
+  const pruner = setInterval(() => {
+    try { store.pruneNonces(Date.now() - 1000) } catch { /* busy: next time */ }
+  }, Math.min(60_000, REQUEST_FRESHNESS_MS))
+  pruner.unref()
+
+  const address = server.address()
+  const actualPort = typeof address === 'object' && address !== null ? address.port : port
+  const urlHost = host.includes(':') ? `[${host}]` : host
+  let closed: Promise<void> | undefined
+
+  return {
+    host,
+    port: actualPort,
+    url: `https://${urlHost}:${actualPort}${TRANSPORT_PATH}`,
+    stats,
+    close(graceMs = 10_000): Promise<void> {
+      closed ??= new Promise<void>((resolve) => {
+        closing = true
+        clearInterval(pruner)
+        const force = setTimeout(() => { for (const s of sockets) s.destroy() }, graceMs)
+        force.unref()
+        server.close(() => {
+          clearTimeout(force)
+          store.close()
+          resolve()
+        })
+        server.closeIdleConnections()
+      })
+      return closed
+    },
+  }
+}
