@@ -14,16 +14,13 @@ function works(key: ReturnType<typeof generateRsaKey>): boolean {
   return verify(algorithm, message, createPublicKey(key), sign(algorithm, message, key))
 }
 
-test('a seeded RSA-3072 key is the same for the same seed, well under a second', () => {
-  const start = performance.now()
+test('a seeded RSA-3072 key is the same for the same seed', () => {
   const a = generateRsaKey(3072, seededRandom('unit-1', 'ssh-rsa'))
-  const elapsed = performance.now() - start
   const b = generateRsaKey(3072, seededRandom('unit-1', 'ssh-rsa'))
   assert.is(privateKeyPem(a), privateKeyPem(b))
   assert.equal(keyDescription(a), {type: 'rsa', bits: 3072})
   assert.is(a.asymmetricKeyDetails?.publicExponent, 65537n)
   assert.ok(works(a))
-  assert.ok(elapsed < 1000, `seeded RSA-3072 took ${elapsed.toFixed(0)} ms`)
 })
 
 test('seeded RSA keys differ across seeds and labels, and each is a working key', () => {
