@@ -25,3 +25,27 @@ export function nextExportControlState(previous: ExportControlState, total: numb
   if (total >= Math.ceil(limit * APPROACHING_RATIO)) return 'approaching'
   return 'ok'
 }
+
+export interface ExportControlThresholds {
+  limit: number
+  /** the approaching alarm is raised from here (90 %) */
+  approaching: number
+  /** once reached, new sessions are admitted only below this (limit − 1 %) */
+  lowerWatermark: number
+}
+
+/** The three numbers of export control for a limit: 2250/2500/2475, or 2020/2244/2221 with WebRTC; null on Select. */
+export function exportControlThresholds(limit: number | null): ExportControlThresholds | null {
+  if (limit === null) return null
+  return {limit, approaching: Math.ceil(limit * APPROACHING_RATIO), lowerWatermark: Math.floor(limit * LOWER_WATERMARK_RATIO)}
+}
+
+/**
+ * Whether one more call or registration may start: never while `reached` (which holds until the
+ * total drops below the lower watermark), nor when it would go past the limit.
+ */
+export function admitsOneMore(state: ExportControlState, total: number, limit: number | null): boolean {
+  if (limit === null) return true
+  const current = nextExportControlState(state, total, limit)
+  return current !== 'reached' && total + 1 <= limit
+}

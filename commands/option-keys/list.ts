@@ -1,0 +1,17 @@
+import {Args} from '@oclif/core'
+import {XwayCommand} from '../../src/cli/base.js'
+import {listOptionKeys, type OptionKeysListResult} from '../../src/lifecycle/option-keys.js'
+
+export default class OptionKeysList extends XwayCommand<OptionKeysListResult> {
+  static override description = 'List the option keys of a unit, with their feature and name'
+  static override examples = ['<%= config.bin %> option-keys list ./units/vcs-c1', '<%= config.bin %> option-keys list ./units/vcs-c1 --json']
+  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+
+  async run(): Promise<OptionKeysListResult> {
+    const {args} = await this.parse(OptionKeysList)
+    const result = listOptionKeys(args.unit)
+    if (result.optionKeys.length === 0) this.say('No option keys')
+    for (const k of result.optionKeys) this.say(`${k.key}  ${k.feature}  ${k.name}`)
+    return result
+  }
+}
