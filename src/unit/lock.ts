@@ -39,6 +39,18 @@ function tryCreate(path: string, owner: LockOwner): boolean {
   }
 }
 
+/** The live process holding the unit's lock, if any (a dead owner's lock is stale). */
+export function liveLockOwner(unit: string): LockOwner | null {
+  const owner = readOwner(unitPath(unit, P.lock))
+  return owner && processAlive(owner.pid) ? owner : null
+}
+
+export function lockedError(owner: LockOwner): UnitBusyError {
+  return new UnitBusyError(`The unit is locked by another xway process (pid ${owner.pid}, ${owner.command}, since ${owner.since}).`, {
+    actions: ['Wait for that command to finish, then try again.'],
+  })
+}
+
 /** A held lock on a unit; release() is idempotent. */
 export interface UnitLock {
   release(): void
@@ -56,11 +68,7 @@ export function acquireUnitLock(unit: string, command: string): UnitLock {
   for (let attempt = 0; attempt < 5; attempt++) {
     if (tryCreate(path, owner)) return release(path)
     const current = readOwner(path)
-    if (current && processAlive(current.pid)) {
-      throw new UnitBusyError(`The unit is locked by another xway process (pid ${current.pid}, ${current.command}, since ${current.since}).`, {
-        actions: ['Wait for that command to finish, then try again.'],
-      })
-    }
+    if (current && processAlive(current.pid)) throw lockedError(current)
     // stale (dead owner) or unreadable: take it over under the takeover lock
     const takeover = `${path}.takeover`
     const takeoverOwner = readOwner(takeover)

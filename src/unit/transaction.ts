@@ -3,7 +3,7 @@ import {dirname, join} from 'node:path'
 import {now} from '../clock.js'
 import {UnitBusyError} from '../errors.js'
 import {fsyncPath, writeFileDurable} from './fsutil.js'
-import {acquireUnitLock} from './lock.js'
+import {acquireUnitLock, liveLockOwner, lockedError} from './lock.js'
 import {P, unitPath} from './paths.js'
 
 type Op =
@@ -30,7 +30,11 @@ export function hasJournal(unit: string): boolean {
 }
 
 export function assertNoJournal(unit: string): void {
-  if (hasJournal(unit)) throw new NeedsRecoverError(unit)
+  if (!hasJournal(unit)) return
+  // a journal under a live writer's lock is work in progress, not an interrupted operation
+  const owner = liveLockOwner(unit)
+  if (owner && owner.pid !== process.pid) throw lockedError(owner)
+  throw new NeedsRecoverError(unit)
 }
 
 /** Test hook: widens the window between applied operations so that crash tests can land inside it. */
