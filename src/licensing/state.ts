@@ -4,6 +4,19 @@ import {readJson} from '../unit/unit.js'
 export type LicenseType = 'rms' | 'room' | 'desktop'
 export type TransportMode = 'direct' | 'on-prem' | 'proxy'
 
+/** Cisco's Direct endpoint (CSSM's Smart Receiver); a lab profile overrides it with `directUrl`. */
+export const CISCO_DIRECT_URL = 'https://smartreceiver.cisco.com/licservice/license'
+
+/** Where Direct and proxy transports go: the profile's lab override, else Cisco's endpoint. */
+export function directEndpoint(state: Pick<LicensingState, 'directUrl'>): string {
+  return state.directUrl ?? CISCO_DIRECT_URL
+}
+
+/** The license server a transport talks to: the On-Prem URL, or the Direct endpoint (a proxy tunnels to it). */
+export function transportEndpoint(state: Pick<LicensingState, 'transport' | 'directUrl'>): string {
+  return state.transport.mode === 'on-prem' && state.transport.url ? state.transport.url : directEndpoint(state)
+}
+
 /** The agent's stored state (tandberg/persistent/licensing/licensing.json). Status is computed from it and now. */
 export interface LicensingState {
   formatVersion: 1
@@ -35,12 +48,16 @@ export interface LicensingState {
     serial: string | null
     /** target the registration was made against (url), to refuse Direct/On-Prem switches */
     endpoint: string | null
+    /** a pending registration was asked with --force (reregister); the retry sends it again */
+    pendingForce: boolean
   }
   authorization: {
     lastSuccessAt: string | null
     lastAttemptAt: string | null
     result: 'authorized' | 'out-of-compliance' | 'no-licenses-in-use' | null
     licenses: Array<{type: LicenseType; requested: number; granted: number}>
+    /** retry of a failed authorization or usage report (15 minutes after the failure) */
+    nextAttemptAt: string | null
   }
   usageReportedAt: string | null
   reservation: {
@@ -65,9 +82,9 @@ export function defaultLicensingState(mode: 'smart' | 'legacy'): LicensingState 
     evaluation: {startedAt: null},
     registration: {
       state: 'unregistered', smartAccount: null, virtualAccount: null, exportControlled: null, registeredAt: null,
-      lastAttemptAt: null, lastError: null, nextAttemptAt: null, hostnameSent: null, serial: null, endpoint: null,
+      lastAttemptAt: null, lastError: null, nextAttemptAt: null, hostnameSent: null, serial: null, endpoint: null, pendingForce: false,
     },
-    authorization: {lastSuccessAt: null, lastAttemptAt: null, result: null, licenses: []},
+    authorization: {lastSuccessAt: null, lastAttemptAt: null, result: null, licenses: [], nextAttemptAt: null},
     usageReportedAt: null,
     reservation: {enabled: false, state: 'none', kind: null, requestCode: null, entitlements: [], timestamp: null, installed: []},
   }

@@ -1,5 +1,5 @@
 import type {UsageFile} from '../areas/state.js'
-import type {LicenseType, LicensingState} from './state.js'
+import {directEndpoint, type LicenseType, type LicensingState} from './state.js'
 import {
   AUTHORIZATION_EXPIRY_DAYS, AUTHORIZATION_RENEWAL_INTERVAL_DAYS, EVALUATION_PERIOD_DAYS, plusDays, plusMonths,
   REGISTRATION_EXPIRY_MONTHS, REGISTRATION_RENEWAL_INTERVAL_MONTHS,
@@ -61,6 +61,12 @@ export function isRegistered(state: LicensingState, at: Date): boolean {
   return r.state === 'registered' && r.registeredAt !== null && at < plusMonths(r.registeredAt, REGISTRATION_EXPIRY_MONTHS)
 }
 
+/** Registered once, and the registration certificate's year has run out without a renewal. */
+export function isRegistrationExpired(state: LicensingState, at: Date): boolean {
+  const r = state.registration
+  return r.state === 'registered' && r.registeredAt !== null && at >= plusMonths(r.registeredAt, REGISTRATION_EXPIRY_MONTHS)
+}
+
 export function evaluationExpiresAt(state: LicensingState): Date | null {
   return state.evaluation.startedAt ? plusDays(state.evaluation.startedAt, EVALUATION_PERIOD_DAYS) : null
 }
@@ -70,6 +76,72 @@ export function isEvaluationExpired(state: LicensingState, at: Date): boolean {
   return expires !== null && at >= expires
 }
 
+/** Authorized once, and 90 days have passed since the last successful authorization. */
+export function isAuthorizationExpired(state: LicensingState, at: Date): boolean {
+  const last = state.authorization.lastSuccessAt
+  return last !== null && at >= plusDays(last, AUTHORIZATION_EXPIRY_DAYS)
+}
+
+export function registrationStatus(state: LicensingState, at: Date): RegistrationStatus {
+  const r = state.registration
+  switch (r.state) {
+    case 'registered':
+      // a registration without its issue time cannot be timed: it is treated as expired, never as valid
+      return isRegistered(state, at) ? 'Registered' : 'Unregistered: Registration Expired'
+    case 'pending':
+      return 'Unregistered: Registration Pending'
+    case 'failed':
+      return 'Unregistered: Registration Failed'
+    default:
+      // a reservation (SLR/PLR) registers the unit without a network exchange
+      return state.reservation.state === 'installed' ? 'Registered' : 'Unregistered'
+  }
+}
+
+/**
+ * The seed's license authorization statuses:
+ * - a reservation installed: Authorized (it is the authorization);
+ * - registered and authorized at least once: Authorization Expired 90 days after the last
+ *   successful authorization, else what the server answered last (Authorized,
+ *   Out-of-compliance, No Licenses in Use);
+ * - not registered (unregistered, pending, failed, registration expired), or registered but
+ *   not yet authorized: the evaluation period — Evaluation Mode, or Evaluation Expired 90
+ *   days after it started;
+ * - Not Applicable when the evaluation never started and nothing else is known ("unable to
+ *   determine the current registration status").
+ */
+export function authorizationStatus(state: LicensingState, at: Date): AuthorizationStatus {
+  if (state.reservation.state === 'installed') return 'Authorized'
+  const a = state.authorization
+  if (isRegistered(state, at) && a.lastSuccessAt !== null) {
+    if (isAuthorizationExpired(state, at)) return 'Authorization Expired'
+    switch (a.result) {
+      case 'out-of-compliance': return 'Out-of-compliance'
+      case 'no-licenses-in-use': return 'No Licenses in Use'
+      case 'authorized': return 'Authorized'
+      default: return 'Not Applicable'
+    }
+  }
+  if (state.evaluation.startedAt === null) return 'Not Applicable'
+  return isEvaluationExpired(state, at) ? 'Evaluation Expired' : 'Evaluation Mode'
+}
+
+/**
+ * The seed's Unauthorized state: "After the evaluation period, if Expressway is not registered
+ * with either CSSM or Smart Software Manager On-Prem, the product moves to Unauthorized state"
+ * (no new registrations until it is registered). A reservation counts as registered.
+ */
+export function isUnauthorized(state: LicensingState, at: Date): boolean {
+  if (state.mode !== 'smart') return false
+  if (state.reservation.state === 'installed' || isRegistered(state, at)) return false
+  return isEvaluationExpired(state, at)
+}
+
+function earliestOf(...dates: Array<string | null>): string | null {
+  const set = dates.filter((d): d is string => d !== null).sort()
+  return set.length > 0 ? set[0]! : null
+}
+
 /**
  * The licensing status of a unit: a pure function of its stored state and now (DESIGN 4).
  * Never uses timestamps sent by a server.
@@ -77,86 +149,92 @@ export function isEvaluationExpired(state: LicensingState, at: Date): boolean {
 export function licensingStatus(state: LicensingState, usage: UsageFile, at: Date, trustStore: TrustStoreEntry[] = []): LicensingView {
   if (state.mode !== 'smart') return {mode: 'legacy'}
   const r = state.registration
-  const registered = isRegistered(state, at)
-  const evalExpired = isEvaluationExpired(state, at)
-  const reservationInstalled = state.reservation.state === 'installed'
-
-  let registrationStatus: RegistrationStatus
-  if (r.state === 'registered') registrationStatus = registered ? 'Registered' : 'Unregistered: Registration Expired'
-  else if (r.state === 'pending') registrationStatus = 'Unregistered: Registration Pending'
-  else if (r.state === 'failed') registrationStatus = 'Unregistered: Registration Failed'
-  else registrationStatus = reservationInstalled ? 'Registered' : 'Unregistered'
-
   const a = state.authorization
-  const authExpired = a.lastSuccessAt !== null && at >= plusDays(a.lastSuccessAt, AUTHORIZATION_EXPIRY_DAYS)
-  let authorizationStatus: AuthorizationStatus
-  if (reservationInstalled) authorizationStatus = 'Authorized'
-  else if (registered && a.lastSuccessAt !== null) {
-    if (authExpired) authorizationStatus = 'Authorization Expired'
-    else if (a.result === 'out-of-compliance') authorizationStatus = 'Out-of-compliance'
-    else if (a.result === 'no-licenses-in-use') authorizationStatus = 'No Licenses in Use'
-    else authorizationStatus = 'Authorized'
-  } else authorizationStatus = evalExpired ? 'Evaluation Expired' : 'Evaluation Mode'
+  const registered = isRegistered(state, at)
+  const regStatus = registrationStatus(state, at)
+  const authStatus = authorizationStatus(state, at)
+  const holdsRegistration = r.state === 'registered'
+  const authorizedOnce = registered && a.lastSuccessAt !== null && state.reservation.state !== 'installed'
 
-  const licenses = inUseOf(usage).map(({type, inUse}) => ({type: LICENSE_NAMES[type], inUse, status: licenseStatus(state, type, inUse, authorizationStatus)}))
+  const licenses = inUseOf(usage).map(({type, inUse}) => ({type: LICENSE_NAMES[type], inUse, status: licenseStatus(state, type, inUse, authStatus, at)}))
   const ev = evaluationExpiresAt(state)
+  const t = state.transport
   return {
     mode: 'smart',
     transport: {
-      mode: state.transport.mode,
-      url: state.transport.mode === 'on-prem' ? state.transport.url : state.transport.mode === 'direct' ? state.directUrl : state.directUrl,
-      proxy: state.transport.proxy ? {host: state.transport.proxy.host, port: state.transport.proxy.port, username: state.transport.proxy.username} : null,
+      mode: t.mode,
+      // a proxy tunnels to the Direct endpoint
+      url: t.mode === 'on-prem' ? t.url : directEndpoint(state),
+      proxy: t.mode === 'proxy' && t.proxy ? {host: t.proxy.host, port: t.proxy.port, username: t.proxy.username} : null,
     },
     hideIdentity: state.hideIdentity,
     registration: {
-      status: registrationStatus,
-      smartAccount: r.state === 'registered' ? r.smartAccount : null,
-      virtualAccount: r.state === 'registered' ? r.virtualAccount : null,
-      exportControlled: r.state === 'registered' ? r.exportControlled : null,
-      expiresAt: r.state === 'registered' && r.registeredAt ? plusMonths(r.registeredAt, REGISTRATION_EXPIRY_MONTHS).toISOString() : null,
+      status: regStatus,
+      smartAccount: holdsRegistration ? r.smartAccount : null,
+      virtualAccount: holdsRegistration ? r.virtualAccount : null,
+      exportControlled: holdsRegistration ? r.exportControlled : null,
+      expiresAt: holdsRegistration && r.registeredAt ? plusMonths(r.registeredAt, REGISTRATION_EXPIRY_MONTHS).toISOString() : null,
       nextRenewalAt: registered && r.registeredAt ? plusMonths(r.registeredAt, REGISTRATION_RENEWAL_INTERVAL_MONTHS).toISOString() : null,
       lastError: r.lastError,
-      nextAttemptAt: r.state === 'pending' ? r.nextAttemptAt : null,
+      // the agent's next retry: a pending registration, or a failed renewal or report of a registered unit
+      nextAttemptAt: r.state === 'pending' ? r.nextAttemptAt : registered ? earliestOf(r.nextAttemptAt, a.nextAttemptAt) : null,
     },
     authorization: {
-      status: authorizationStatus,
-      expiresAt: registered && a.lastSuccessAt ? plusDays(a.lastSuccessAt, AUTHORIZATION_EXPIRY_DAYS).toISOString() : null,
-      nextRenewalAt: registered && a.lastSuccessAt ? plusDays(a.lastSuccessAt, AUTHORIZATION_RENEWAL_INTERVAL_DAYS).toISOString() : null,
+      status: authStatus,
+      expiresAt: authorizedOnce ? plusDays(a.lastSuccessAt!, AUTHORIZATION_EXPIRY_DAYS).toISOString() : null,
+      nextRenewalAt: authorizedOnce ? plusDays(a.lastSuccessAt!, AUTHORIZATION_RENEWAL_INTERVAL_DAYS).toISOString() : null,
     },
     evaluation: {startedAt: state.evaluation.startedAt, expiresAt: ev ? ev.toISOString() : null},
-    unauthorized: authorizationStatus === 'Evaluation Expired' || authorizationStatus === 'Authorization Expired',
+    unauthorized: isUnauthorized(state, at),
     licenses,
     reservation: {
       enabled: state.reservation.enabled,
       state: state.reservation.state,
       kind: state.reservation.kind,
-      entitlements: state.reservation.entitlements.map((e) => ({type: LICENSE_NAMES[e.type], count: e.count, endDate: e.endDate})),
+      entitlements: state.reservation.entitlements.map((e) => ({type: LICENSE_NAMES[e.type] ?? e.type, count: e.count, endDate: e.endDate})),
     },
     trustStore,
   }
 }
 
-function licenseStatus(state: LicensingState, type: LicenseType, inUse: number, auth: AuthorizationStatus): LicenseStatus {
+/**
+ * Status of one license type in use (the seed's per-license list):
+ * - reservation: Authorized while the reserved count covers the use, Out of compliance
+ *   beyond it, Not Authorized for a type the reservation does not hold, Invalid-tag for an
+ *   entitlement whose tag this version does not know, Authorization Expired once boot has
+ *   stopped an expired entitlement;
+ * - evaluation and expiries: the authorization status itself;
+ * - authorized by the server: Authorized while what the server granted covers the use, Out
+ *   of compliance when the server was asked for it and could not grant it, Waiting when the
+ *   use grew after the last report (the request is not answered yet);
+ * - Invalid when the stored grant is not a count (an error condition).
+ */
+function licenseStatus(state: LicensingState, type: LicenseType, inUse: number, auth: AuthorizationStatus, at: Date): LicenseStatus {
   if (state.reservation.state === 'installed') {
-    const ent = state.reservation.entitlements.filter((e) => e.type === type)
-    if (ent.length === 0) return 'Not Authorized'
+    // stored types are widened: a PLR entitlement ('plr') covers every type, an unknown tag has none of ours
+    const all = state.reservation.entitlements as unknown as Array<{type: string; count: number; expired?: boolean}>
+    if (all.some((e) => e.type === 'plr')) return 'Authorized'
+    const ent = all.filter((e) => e.type === type)
+    if (ent.length === 0) return all.some((e) => !(e.type in LICENSE_NAMES)) ? 'Invalid-tag' : 'Not Authorized'
     // the seed: an expired reservation changes nothing until the restart (xway boot) stops the feature
     if (ent.some((e) => e.expired)) return 'Authorization Expired'
     return ent.reduce((n, e) => n + e.count, 0) >= inUse ? 'Authorized' : 'Out of compliance'
   }
   switch (auth) {
     case 'Evaluation Mode':
+      // registered, the first authorization not answered yet: the request is waiting
+      return isRegistered(state, at) ? 'Waiting' : 'Evaluation Mode'
     case 'Evaluation Expired':
     case 'Authorization Expired':
       return auth
-    case 'Out-of-compliance': {
-      const lic = state.authorization.licenses.find((l) => l.type === type)
-      return lic && lic.granted >= inUse ? 'Authorized' : 'Out of compliance'
-    }
+    case 'Not Applicable':
+      return isRegistered(state, at) ? 'Waiting' : 'Not Authorized'
     default: {
       const lic = state.authorization.licenses.find((l) => l.type === type)
       if (!lic) return 'Waiting'
-      return lic.granted >= inUse ? 'Authorized' : 'Waiting'
+      if (!Number.isSafeInteger(lic.granted) || lic.granted < 0 || !Number.isSafeInteger(lic.requested) || lic.requested < 0) return 'Invalid'
+      if (lic.granted >= inUse) return 'Authorized'
+      return lic.requested >= inUse ? 'Out of compliance' : 'Waiting'
     }
   }
 }
