@@ -1,8 +1,11 @@
 import type {AlarmsFile} from '../areas/state.js'
-import {raiseAlarm} from '../areas/state.js'
+import {clearAlarm, raiseAlarm} from '../areas/state.js'
 import {P} from '../unit/paths.js'
 import type {ProductInfo} from '../unit/unit.js'
-import {readLicensing} from './state.js'
+import {readLicensing, type LicensingState} from './state.js'
+import {LICENSE_NAMES} from './status.js'
+
+export const RESERVATION_EXPIRED_ALARM = 'smart-licensing-reservation-expired' as const
 
 export interface BootLicensingResult {
   alarms: AlarmsFile
@@ -10,24 +13,47 @@ export interface BootLicensingResult {
   notes: string[]
 }
 
+export interface BootLicensingPlan {
+  /** the new licensing state, or null when boot changes nothing in it */
+  state: LicensingState | null
+  alarms: AlarmsFile
+  notes: string[]
+}
+
 /**
- * Licensing checks that run at start. The seed: "After the Expressway device is restarted, if the
- * license has expired, the respective functionality will stop and an alarm is triggered."
+ * Licensing checks that run at start, pure. The seed: "After the Expressway device is restarted,
+ * if the license has expired, the respective functionality will stop and an alarm is triggered."
+ * An SLR entitlement whose end date has passed (by the unit's own now) is marked expired: its
+ * license status becomes Authorization Expired (status.ts) and the feature stops. Until then
+ * nothing changes, however late the clock. The alarm is re-evaluated: present exactly while an
+ * installed reservation holds an expired entitlement.
  */
-export function bootLicensing(unit: string, info: ProductInfo, alarms: AlarmsFile, at: Date): BootLicensingResult {
-  const state = readLicensing(unit)
+export function planBootLicensing(state: LicensingState, alarms: AlarmsFile, at: Date): BootLicensingPlan {
+  const r = state.reservation
+  const installed = state.mode === 'smart' && r.state === 'installed'
+  const due = installed ? r.entitlements.filter((e) => e.endDate !== null && !e.expired && Date.parse(e.endDate) <= at.getTime()) : []
+  let next: LicensingState | null = null
   const notes: string[] = []
-  if (state.mode !== 'smart' || state.reservation.state !== 'installed') return {alarms, writes: [], notes}
-  const expired = state.reservation.entitlements.filter((e) => e.endDate !== null && Date.parse(e.endDate) <= at.getTime() && !e.expired)
-  if (expired.length === 0) return {alarms, writes: [], notes}
-  for (const e of expired) {
-    e.expired = true
-    notes.push(`reservation of ${e.type} expired on ${e.endDate}: feature stopped`)
+  if (due.length > 0) {
+    next = JSON.parse(JSON.stringify(state)) as LicensingState
+    for (const e of next.reservation.entitlements) {
+      if (e.endDate !== null && !e.expired && Date.parse(e.endDate) <= at.getTime()) {
+        e.expired = true
+        notes.push(`${r.kind ?? 'SLR'} reservation of ${e.count} ${LICENSE_NAMES[e.type]} expired on ${e.endDate}: feature stopped (Authorization Expired)`)
+      }
+    }
   }
+  const anyExpired = installed && (next ?? state).reservation.entitlements.some((e) => e.expired)
+  const nextAlarms = anyExpired ? raiseAlarm(alarms, RESERVATION_EXPIRED_ALARM, at) : clearAlarm(alarms, RESERVATION_EXPIRED_ALARM)
+  return {state: next, alarms: nextAlarms, notes}
+}
+
+export function bootLicensing(unit: string, info: ProductInfo, alarms: AlarmsFile, at: Date): BootLicensingResult {
   void info
+  const plan = planBootLicensing(readLicensing(unit), alarms, at)
   return {
-    alarms: raiseAlarm(alarms, 'smart-licensing-reservation-expired', at),
-    writes: [{rel: P.licensing, data: JSON.stringify(state, null, 2) + '\n', mode: 0o644}],
-    notes,
+    alarms: plan.alarms,
+    writes: plan.state ? [{rel: P.licensing, data: JSON.stringify(plan.state, null, 2) + '\n', mode: 0o644}] : [],
+    notes: plan.notes,
   }
 }
