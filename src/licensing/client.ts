@@ -182,6 +182,9 @@ async function openTls(options: ClientOptions, endpoint: Endpoint, track: (s: So
         chain,
       })
     }
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+      throw new TransportError('hostname', `TLS rejected by the agent: the certificate of ${serverName}${presented} is not for ${endpoint.host}.`, {chain})
+    }
     throw new TransportError('certificate', `TLS rejected by the agent: the certificate of ${serverName}${presented} is not valid (${code}).`, {chain})
   }
   const peer = socket.getPeerCertificate()
