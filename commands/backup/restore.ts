@@ -38,6 +38,10 @@ export default class BackupRestore extends XwayCommand<RestoreResult> {
     const work = () => restoreBackup(args.unit, args.file, password, {confirm: flags.yes ? undefined : confirm})
     const result = flags.yes ? await this.progress.step(`Restoring ${args.file} onto ${args.unit}`, work) : await work()
     if (!warned) for (const w of result.warnings) this.warnLine(w)
+    if (result.cancelled) {
+      this.say('Restore cancelled; nothing changed')
+      return result
+    }
     this.say(`Restored ${result.restored.join(', ')} onto ${args.unit} from ${args.file}`)
     for (const note of result.notes) this.say(note)
     return result

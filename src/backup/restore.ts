@@ -261,6 +261,8 @@ export function licensingForOtherSystem(backup: LicensingState, unitEvaluation: 
 export interface RestoreResult {
   unit: string
   file: string
+  /** NO at the final question: nothing changed (exit 0, as factory-reset) */
+  cancelled: boolean
   restored: AreaName[]
   registration: RegistrationOutcome
   warnings: string[]
@@ -315,6 +317,13 @@ function apply(tx: UnitTransaction, extracted: ExtractedBackup, plan: RestorePla
   })
 }
 
+/** NO at the final question: thrown inside the transaction so that it discards its staging. */
+class Cancelled extends Error {
+  constructor(readonly plan: RestorePlan) {
+    super('cancelled')
+  }
+}
+
 /** Fails early, before a password is asked, when the unit cannot be restored whatever the backup. */
 export function checkRestoreTarget(unitArg: string): void {
   const unit = openUnit(unitArg)
@@ -329,27 +338,32 @@ export function checkRestoreTarget(unitArg: string): void {
 export async function restoreBackup(unitArg: string, file: string, password: string, options: RestoreOptions = {}): Promise<RestoreResult> {
   const unit = openUnit(unitArg)
   checkFile(file)
-  return changeUnit(unit.path, 'backup restore', async (tx) => {
-    const staging = join(tx.txnDir, 'restore')
-    mkdirSync(staging, {recursive: true})
-    const extracted = await extractBackup(file, password, staging)
-    const {manifest} = extracted
-    const target: RestoreTarget = {info: unit.info, fips: readFips(unit.path).enabled, cluster: readCluster(unit.path).cluster}
-    const backupLicensing = manifest.areas.includes('licensing') ? readBackupLicensing(staging, manifest) : null
-    const plan = planRestore(target, manifest, backupLicensing !== null && hasRegistration(backupLicensing, manifest), unitArg)
-    if (options.confirm && !(await options.confirm(plan))) {
-      throw new FailedError('Restore cancelled at the prompt: nothing was changed.', {actions: ['Run again and answer YES, or give --yes.']})
-    }
-    const otherSystem = !plan.sameSerial && backupLicensing !== null ? licensingForOtherSystem(backupLicensing, unitEvaluation(unit.path)) : null
-    apply(tx, extracted, plan, otherSystem)
-    return {
-      unit: unitArg,
-      file,
-      restored: plan.areas,
-      registration: plan.registration,
-      warnings: plan.warnings,
-      notes: plan.notes,
-      kdfMs: extracted.kdfMs,
-    }
-  })
+  try {
+    return await changeUnit(unit.path, 'backup restore', async (tx) => {
+      const staging = join(tx.txnDir, 'restore')
+      mkdirSync(staging, {recursive: true})
+      const extracted = await extractBackup(file, password, staging)
+      const {manifest} = extracted
+      const target: RestoreTarget = {info: unit.info, fips: readFips(unit.path).enabled, cluster: readCluster(unit.path).cluster}
+      const backupLicensing = manifest.areas.includes('licensing') ? readBackupLicensing(staging, manifest) : null
+      const plan = planRestore(target, manifest, backupLicensing !== null && hasRegistration(backupLicensing, manifest), unitArg)
+      if (options.confirm && !(await options.confirm(plan))) throw new Cancelled(plan)
+      const otherSystem = !plan.sameSerial && backupLicensing !== null ? licensingForOtherSystem(backupLicensing, unitEvaluation(unit.path)) : null
+      apply(tx, extracted, plan, otherSystem)
+      return {
+        unit: unitArg,
+        file,
+        cancelled: false,
+        restored: plan.areas,
+        registration: plan.registration,
+        warnings: plan.warnings,
+        notes: plan.notes,
+        kdfMs: extracted.kdfMs,
+      }
+    })
+  } catch (error) {
+    if (!(error instanceof Cancelled)) throw error
+    // the throw made changeUnit discard the staging (the extracted plaintext) and change nothing
+    return {unit: unitArg, file, cancelled: true, restored: [], registration: 'none', warnings: error.plan.warnings, notes: [], kdfMs: 0}
+  }
 }
