@@ -1,0 +1,28 @@
+import {Args, Flags} from '@oclif/core'
+import {XwayCommand} from '../../src/cli/base.js'
+import {licensingLines} from '../../src/cli/licensing-render.js'
+import {now} from '../../src/clock.js'
+import {UsageError} from '../../src/errors.js'
+import {renewUnit, type AgentResult} from '../../src/licensing/agent.js'
+
+export default class LicensingRenew extends XwayCommand<AgentResult> {
+  static override description = 'Renew now: the license authorization (and usage report), or the registration (a changed hostname reaches the server this way, unless the identity is hidden). Exit 6 when the server cannot be reached (recorded; alarms 30042/30044).'
+  static override examples = [
+    '<%= config.bin %> licensing renew ./units/exp-c1 --authorization',
+    '<%= config.bin %> licensing renew ./units/exp-c1 --registration',
+  ]
+  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override flags = {
+    authorization: Flags.boolean({description: 'Renew authorization now', exclusive: ['registration']}),
+    registration: Flags.boolean({description: 'Renew registration now', exclusive: ['authorization']}),
+  }
+
+  async run(): Promise<AgentResult> {
+    const {args, flags} = await this.parse(LicensingRenew)
+    if (!flags.authorization && !flags.registration) throw new UsageError('Say what to renew: --authorization or --registration.')
+    const result = await renewUnit(args.unit, flags.authorization ? 'authorization' : 'registration', now())
+    for (const line of licensingLines(result.licensing)) this.say(line)
+    for (const w of result.warnings) this.warnLine(w)
+    return result
+  }
+}

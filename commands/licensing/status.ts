@@ -1,0 +1,22 @@
+import {Args} from '@oclif/core'
+import {XwayCommand} from '../../src/cli/base.js'
+import {licensingLines} from '../../src/cli/licensing-render.js'
+import {now} from '../../src/clock.js'
+import {unitLicensingStatus} from '../../src/licensing/agent.js'
+import type {LicensingView} from '../../src/licensing/status.js'
+
+export default class LicensingStatus extends XwayCommand<LicensingView> {
+  static override description = 'Smart licensing status of a unit: transport, registration, authorization, evaluation, licenses in use (the licensing object of image inspect), computed from its stored state and now (XWAY_NOW)'
+  static override examples = [
+    '<%= config.bin %> licensing status ./units/exp-c1',
+    'XWAY_NOW=2026-06-01T00:00:00Z <%= config.bin %> licensing status ./units/exp-c1 --json | jq .authorization.status',
+  ]
+  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+
+  async run(): Promise<LicensingView> {
+    const {args} = await this.parse(LicensingStatus)
+    const view = unitLicensingStatus(args.unit, now())
+    for (const line of licensingLines(view)) this.say(line)
+    return view
+  }
+}

@@ -1,0 +1,581 @@
+import {createPrivateKey, generateKeyPair, type KeyObject} from 'node:crypto'
+import {existsSync} from 'node:fs'
+import {promisify} from 'node:util'
+import {clearAlarm, raiseAlarm, readAlarms, readIp, readUsage, type AlarmsFile, type IpConfig, type UsageFile} from '../areas/state.js'
+import {privateKeyPem, publicKeyPem} from '../crypto/keys.js'
+import {BadInputError, RefusedError, UnreachableError, UsageError, XwayError} from '../errors.js'
+import {P, unitPath} from '../unit/paths.js'
+import {changeUnit, type UnitTransaction} from '../unit/transaction.js'
+import {openUnit, readText, type Unit} from '../unit/unit.js'
+import {call, testConnection, TransportError, type ClientOptions, type PresentedCertificate, type TransportTarget} from './client.js'
+import {
+  formatUdi, LicenseServerError, type AgentRequest, type AuthorizeReply, type DeregisterReply, type LicenseCounts,
+  type RegisterReply, type RenewRegistrationReply,
+} from './protocol.js'
+import {defaultLicensingState, readLicensing, transportEndpoint, type LicensingState} from './state.js'
+import {isRegistered, isRegistrationExpired, isUnauthorized, licensingStatus, type SmartLicensingView} from './status.js'
+import {
+  AUTHORIZATION_RENEWAL_INTERVAL_DAYS, plusDays, plusMonths, REGISTRATION_RENEWAL_INTERVAL_MONTHS, REGISTRATION_TIMEOUT_MESSAGE,
+  RETRY_INTERVAL_MS, USAGE_REPORT_INTERVAL_MS,
+} from './timers.js'
+import {assertSmartLicensing, transportTarget} from './transport.js'
+import {readTrustStore} from './trust-store.js'
+
+// The smart licensing agent of a unit: registration, authorization and usage reports,
+// registration renewal, deregistration, and `sync` (what the agent's timers would have done
+// by now). Every exchange happens inside the unit's transaction (the lock is held), and only
+// changes stored state: the status is always licensingStatus(state, now) (DESIGN 4). An
+// exchange that fails is recorded (lastError, retry in 15 minutes, alarms 30042/30044) and
+// committed; the command then exits with the failure's code.
+
+/** The agent's identity key: RSA 2048 (both crypto policies allow it; the server requires RSA ≥ 2048). */
+export const AGENT_KEY_BITS = 2048
+
+const generateKeyPairAsync = promisify(generateKeyPair)
+
+export interface ExchangeRecord {
+  method: AgentRequest['method']
+  ok: boolean
+  error: string | null
+}
+
+export interface AgentResult {
+  unit: string
+  licensing: SmartLicensingView
+  exchanges: ExchangeRecord[]
+  warnings: string[]
+}
+
+export interface DeregisterResult extends AgentResult {
+  /** what the server released, or null when it could not be reached */
+  released: LicenseCounts | null
+}
+
+export interface ConnectionTestResult {
+  unit: string
+  transport: SmartLicensingView['transport']
+  /** the license server URL the connection went to (through the proxy when set) */
+  target: string
+  via: string | null
+  ok: boolean
+  chain: PresentedCertificate[]
+  error: {code: 'unreachable'; message: string; actions: string[]} | null
+}
+
+type Outcome<T> =
+  | {ok: true; reply: T}
+  /** offline: the exchange could not happen (network, TLS, no DNS, server busy); retried in 15 minutes */
+  | {ok: false; offline: boolean; error: XwayError}
+
+function plusMs(at: Date, ms: number): string {
+  return new Date(at.getTime() + ms).toISOString()
+}
+
+function due(next: string | null, at: Date): boolean {
+  return next === null || at.getTime() >= Date.parse(next)
+}
+
+/** The seed's wording of a failed exchange, with the reason the agent met. */
+function reasonOf(error: XwayError): string {
+  if (error instanceof TransportError) {
+    if (error.reason === 'unknown-ca') return 'Unknown CA'
+    if (error.reason === 'certificate' || error.reason === 'hostname') return 'Certificate validation failed'
+    if (error.reason === 'dns' && /DNS server/.test(error.message)) return 'No DNS server is configured'
+    if (error.reason === 'proxy-auth') return 'Proxy Authentication Required'
+  }
+  return 'HTTP Server Error 200: Operation timed out'
+}
+
+/** The seed: "The last attempt to renew smart software licensing registration is in progress because of the following reason: …" */
+export function registrationErrorMessage(error: XwayError): string {
+  const reason = reasonOf(error)
+  return reason === 'HTTP Server Error 200: Operation timed out'
+    ? REGISTRATION_TIMEOUT_MESSAGE
+    : `The last attempt to renew smart software licensing registration is in progress because of the following reason: ${reason}.`
+}
+
+function authorizationErrorMessage(error: XwayError): string {
+  return `The last attempt to renew smart software licensing authorization failed because of the following reason: ${reasonOf(error)}.`
+}
+
+/** One agent run on one unit: the state it reads, the exchanges it makes, what it commits. */
+class AgentSession {
+  readonly state: LicensingState
+  private readonly stateBefore: string
+  alarms: AlarmsFile
+  private readonly alarmsBefore: string
+  readonly ip: IpConfig
+  readonly usage: UsageFile
+  readonly udi: string
+  readonly exchanges: ExchangeRecord[] = []
+  readonly warnings: string[] = []
+  private key: KeyObject | null = null
+  /** the last exchange could not happen (the server is unreachable from here) */
+  lastOffline = false
+
+  constructor(readonly unit: Unit, readonly unitArg: string, readonly tx: UnitTransaction, readonly at: Date) {
+    this.state = readLicensing(unit.path)
+    this.stateBefore = JSON.stringify(this.state)
+    this.alarms = readAlarms(unit.path)
+    this.alarmsBefore = JSON.stringify(this.alarms)
+    this.ip = readIp(unit.path)
+    this.usage = readUsage(unit.path)
+    this.udi = formatUdi(unit.info.pid, unit.info.serial)
+  }
+
+  get path(): string {
+    return this.unit.path
+  }
+
+  /** The identity sent to the server: hostname and LAN1 address, or nothing when hidden. */
+  identity(): {hostname: string | null; ip: string | null} {
+    if (this.state.hideIdentity) return {hostname: null, ip: null}
+    const address = this.ip.lan1?.address ? this.ip.lan1.address.split('/')[0]! : null
+    return {hostname: this.ip.hostname || null, ip: address}
+  }
+
+  usageCounts(): LicenseCounts {
+    return {rms: this.usage.calls, room: this.usage.room, desktop: this.usage.desktop}
+  }
+
+  /** The agent key: read from agent.key, or generated (node:crypto, off the event loop) at the first registration. */
+  async agentKey(): Promise<KeyObject> {
+    if (this.key) return this.key
+    const pem = readText(this.path, P.agentKey)
+    if (pem !== null) {
+      try {
+        this.key = createPrivateKey(pem)
+        return this.key
+      } catch {
+        throw new BadInputError(`${P.agentKey} is not a private key.`, {actions: ['Run xway image verify on the unit.']})
+      }
+    }
+    const {privateKey} = await generateKeyPairAsync('rsa', {modulusLength: AGENT_KEY_BITS, publicExponent: 0x10001})
+    this.tx.write(P.agentKey, privateKeyPem(privateKey), 0o600)
+    this.key = privateKey
+    return privateKey
+  }
+
+  /** The identity key as it stands, without generating one. */
+  existingKey(): KeyObject | null {
+    const pem = readText(this.path, P.agentKey)
+    if (pem === null) return null
+    try {
+      return createPrivateKey(pem)
+    } catch {
+      return null
+    }
+  }
+
+  clientOptions(target: TransportTarget): ClientOptions {
+    const timeout = Number(process.env.XWAY_LICENSING_TIMEOUT_MS ?? '')
+    return {
+      target,
+      trustAnchors: readTrustStore(this.path).map((a) => a.pem),
+      ...(Number.isFinite(timeout) && timeout > 0 ? {timeoutMs: timeout} : {}),
+    }
+  }
+
+  /**
+   * One exchange. Reachability drives the alarms: an exchange that cannot happen raises
+   * 30042 and 30044; a server that answers (even with a refusal) means the unit is online
+   * again and clears both.
+   */
+  async exchange<T>(request: AgentRequest, signer: {udi: string; key: KeyObject}): Promise<Outcome<T>> {
+    const record: ExchangeRecord = {method: request.method, ok: false, error: null}
+    this.exchanges.push(record)
+    let outcome: Outcome<T>
+    try {
+      const target = transportTarget(this.path, this.state, this.ip)
+      const reply = await call<T>(this.clientOptions(target), request, signer)
+      outcome = {ok: true, reply}
+    } catch (error) {
+      if (error instanceof TransportError) outcome = {ok: false, offline: true, error}
+      else if (error instanceof LicenseServerError) {
+        outcome = {ok: false, offline: error.serverCode === 'busy' || error.serverCode === 'internal', error}
+      } else if (error instanceof BadInputError && request.method !== 'register') {
+        throw error
+      } else if (error instanceof BadInputError) {
+        // the client refuses a target it cannot speak to (not https://…/SmartTransport): no exchange can happen
+        outcome = {ok: false, offline: true, error: new TransportError('protocol', error.message, {actions: error.actions})}
+      } else {
+        throw error
+      }
+    }
+    this.lastOffline = !outcome.ok && outcome.offline
+    if (outcome.ok) {
+      record.ok = true
+      this.online()
+    } else {
+      record.error = outcome.error.message
+      if (outcome.offline) this.offline()
+      else this.online()
+    }
+    return outcome
+  }
+
+  online(): void {
+    this.alarms = clearAlarm(clearAlarm(this.alarms, 'smart-licensing-registration'), 'smart-licensing-authorization')
+  }
+
+  offline(): void {
+    this.alarms = raiseAlarm(raiseAlarm(this.alarms, 'smart-licensing-registration', this.at), 'smart-licensing-authorization', this.at)
+  }
+
+  /** The seed's Unauthorized state shows as an alarm while it lasts. */
+  evaluationAlarm(): void {
+    this.alarms = isUnauthorized(this.state, this.at) ? raiseAlarm(this.alarms, 'evaluation-expired', this.at) : clearAlarm(this.alarms, 'evaluation-expired')
+  }
+
+  deleteIfPresent(rel: string): void {
+    if (existsSync(unitPath(this.path, rel))) this.tx.delete(rel)
+  }
+
+  /** Writes what changed (licensing.json, alarms) with an audit line that holds no secret. */
+  flush(audit: Record<string, unknown>): void {
+    const changed = JSON.stringify(this.state) !== this.stateBefore
+    if (changed) this.tx.writeJson(P.licensing, this.state)
+    if (JSON.stringify(this.alarms) !== this.alarmsBefore) this.tx.writeJson(P.alarms, this.alarms)
+    if (!this.tx.empty) {
+      this.tx.audit({...audit, exchanges: this.exchanges.map((e) => `${e.method}:${e.ok ? 'ok' : 'failed'}`), registration: this.state.registration.state})
+    }
+  }
+
+  view(): SmartLicensingView {
+    const trust = readTrustStore(this.path).map(({subject, fingerprint, lab}) => ({subject, fingerprint, lab}))
+    return licensingStatus(this.state, this.usage, this.at, trust) as SmartLicensingView
+  }
+
+  result(): AgentResult {
+    return {unit: this.unitArg, licensing: this.view(), exchanges: this.exchanges, warnings: this.warnings}
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The exchanges
+// ---------------------------------------------------------------------------
+
+/** Forgets the registration locally: back to evaluation (if it has not expired), identity certificate dropped. */
+function forgetRegistration(s: AgentSession, lastError: string | null): void {
+  const fresh = defaultLicensingState('smart')
+  s.state.registration = {...fresh.registration, lastError}
+  s.state.authorization = fresh.authorization
+  s.state.usageReportedAt = null
+  s.deleteIfPresent(P.agentCert)
+  s.deleteIfPresent(P.pendingToken)
+  // nothing is left to renew: the connectivity alarms have no object any more
+  s.alarms = clearAlarm(clearAlarm(s.alarms, 'smart-licensing-registration'), 'smart-licensing-authorization')
+}
+
+function serverForgot(s: AgentSession, error: XwayError): XwayError | null {
+  if (!(error instanceof LicenseServerError) || error.serverCode !== 'unknown-instance') return null
+  const message = `The license server no longer knows this product instance (${s.udi}): it was removed there. The unit is unregistered; register it again with a registration token.`
+  forgetRegistration(s, message)
+  return new RefusedError(message, {actions: [`xway licensing register ${s.unitArg} --token TOKEN`]})
+}
+
+/**
+ * Registration with a token. Success: registered now (the unit's clock), identity certificate
+ * stored, token dropped, and the first authorization right away. Unreachable: pending, the
+ * token kept (0600) for the 15-minute retries. Refused token: failed, token dropped. A
+ * reregistration (--force) of a registered unit that fails keeps the old registration.
+ */
+async function registerExchange(s: AgentSession, token: string, force: boolean): Promise<XwayError | null> {
+  const info = s.unit.info
+  const key = await s.agentKey()
+  const {hostname, ip} = s.identity()
+  const wasRegistered = s.state.registration.state === 'registered'
+  s.state.registration.lastAttemptAt = s.at.toISOString()
+  const outcome = await s.exchange<RegisterReply>({
+    method: 'register',
+    params: {
+      token, udi: s.udi, publicKey: publicKeyPem(key),
+      product: {pid: info.pid, serial: info.serial, brand: info.brand, type: info.type, edition: info.edition, softwareVersion: info.softwareVersion},
+      hostname, ip, force,
+    },
+  }, {udi: s.udi, key})
+  const r = s.state.registration
+  if (outcome.ok) {
+    const reply = outcome.reply
+    s.state.registration = {
+      ...r, state: 'registered', smartAccount: reply.smartAccount, virtualAccount: reply.virtualAccount, exportControlled: reply.exportControlled,
+      registeredAt: s.at.toISOString(), lastError: null, nextAttemptAt: null, hostnameSent: hostname, serial: info.serial,
+      endpoint: transportEndpoint(s.state), pendingForce: false,
+    }
+    s.state.authorization = defaultLicensingState('smart').authorization
+    s.state.usageReportedAt = null
+    s.tx.write(P.agentCert, reply.identityCertificate.trim() + '\n', 0o644)
+    s.deleteIfPresent(P.pendingToken)
+    if (reply.reregistered && force) s.warnings.push(`Reregistered: the product instance now belongs to virtual account ${reply.virtualAccount}.`)
+    const auth = await authorizeExchange(s)
+    if (auth) s.warnings.push(`Registered, but the first authorization did not complete: ${auth.message} The agent retries in 15 minutes (xway licensing sync ${s.unitArg}).`)
+    return null
+  }
+  const error = outcome.error
+  if (wasRegistered) {
+    // the server kept the old registration (it checks the token before replacing anything)
+    r.lastError = outcome.offline ? registrationErrorMessage(error) : `Reregistration failed: ${error.message}`
+    return outcome.offline
+      ? new UnreachableError(`Reregistration could not reach the license server: ${error.message} The unit stays registered as before.`, {actions: error.actions})
+      : registrationRefusal(s, error)
+  }
+  if (outcome.offline) {
+    s.state.registration = {...r, state: 'pending', lastError: registrationErrorMessage(error), nextAttemptAt: plusMs(s.at, RETRY_INTERVAL_MS), pendingForce: force}
+    if (readText(s.path, P.pendingToken) !== token + '\n') s.tx.write(P.pendingToken, token + '\n', 0o600)
+    return new UnreachableError(`Registration pending: ${error.message} The agent retries every 15 minutes (xway licensing sync ${s.unitArg}); the next attempt is at ${s.state.registration.nextAttemptAt}.`, {
+      actions: [...error.actions, `Check the transport (xway licensing test-connection ${s.unitArg}).`],
+    })
+  }
+  s.state.registration = {...r, state: 'failed', lastError: error.message, nextAttemptAt: null, pendingForce: false}
+  s.deleteIfPresent(P.pendingToken)
+  return registrationRefusal(s, error)
+}
+
+function registrationRefusal(s: AgentSession, error: XwayError): XwayError {
+  if (error instanceof LicenseServerError && error.serverCode.startsWith('token-')) {
+    return new BadInputError(`Registration failed: ${error.message}`, {
+      actions: ['Generate a new Product Instance Registration Token on the license server (xway license-server token create DIR --virtual-account VA) and register again.'],
+    })
+  }
+  if (error instanceof LicenseServerError && error.serverCode === 'already-registered') {
+    return new RefusedError(`Registration failed: ${error.message}`, {
+      actions: [`Reregister with --force ("Reregister this product instance if it is already registered"): xway licensing register ${s.unitArg} --token TOKEN --force`],
+    })
+  }
+  return error
+}
+
+/** Authorization request and usage report in one: what the unit uses now, per license type. */
+async function authorizeExchange(s: AgentSession): Promise<XwayError | null> {
+  const key = await s.agentKey()
+  const a = s.state.authorization
+  a.lastAttemptAt = s.at.toISOString()
+  const outcome = await s.exchange<AuthorizeReply>({method: 'authorize', params: {usage: s.usageCounts()}}, {udi: s.udi, key})
+  if (outcome.ok) {
+    const reply = outcome.reply
+    s.state.authorization = {
+      lastSuccessAt: s.at.toISOString(), lastAttemptAt: s.at.toISOString(), result: reply.status,
+      licenses: reply.licenses.map(({type, requested, granted}) => ({type, requested, granted})), nextAttemptAt: null,
+    }
+    s.state.usageReportedAt = s.at.toISOString()
+    const r = s.state.registration
+    s.state.registration = {...r, smartAccount: reply.smartAccount, virtualAccount: reply.virtualAccount, exportControlled: reply.exportControlled, lastError: null}
+    return null
+  }
+  const forgot = serverForgot(s, outcome.error)
+  if (forgot) return forgot
+  a.nextAttemptAt = plusMs(s.at, RETRY_INTERVAL_MS)
+  s.state.registration.lastError = outcome.offline ? authorizationErrorMessage(outcome.error) : `Authorization failed: ${outcome.error.message}`
+  return outcome.offline
+    ? new UnreachableError(`Authorization could not happen: ${outcome.error.message} The agent retries in 15 minutes.`, {actions: outcome.error.actions})
+    : outcome.error
+}
+
+/** Registration renewal: a new year from now, and the server learns the current hostname (unless hidden). */
+async function renewRegistrationExchange(s: AgentSession): Promise<XwayError | null> {
+  const key = await s.agentKey()
+  const {hostname, ip} = s.identity()
+  const r = s.state.registration
+  r.lastAttemptAt = s.at.toISOString()
+  const outcome = await s.exchange<RenewRegistrationReply>({method: 'renew-registration', params: {hostname, ip}}, {udi: s.udi, key})
+  if (outcome.ok) {
+    const reply = outcome.reply
+    s.state.registration = {
+      ...s.state.registration, registeredAt: s.at.toISOString(), smartAccount: reply.smartAccount, virtualAccount: reply.virtualAccount,
+      exportControlled: reply.exportControlled, hostnameSent: hostname, lastError: null, nextAttemptAt: null,
+    }
+    s.tx.write(P.agentCert, reply.identityCertificate.trim() + '\n', 0o644)
+    return null
+  }
+  const forgot = serverForgot(s, outcome.error)
+  if (forgot) return forgot
+  r.nextAttemptAt = plusMs(s.at, RETRY_INTERVAL_MS)
+  r.lastError = outcome.offline ? registrationErrorMessage(outcome.error) : `Registration renewal failed: ${outcome.error.message}`
+  return outcome.offline
+    ? new UnreachableError(`Registration renewal could not happen: ${outcome.error.message} The agent retries in 15 minutes.`, {actions: outcome.error.actions})
+    : outcome.error
+}
+
+// ---------------------------------------------------------------------------
+// Commands
+// ---------------------------------------------------------------------------
+
+/** Runs one agent operation in the unit's transaction, commits what it recorded, then reports its failure (if any). */
+async function runAgent<R>(unitArg: string, command: string, at: Date, work: (s: AgentSession) => Promise<{result: R; failure: XwayError | null}>): Promise<R> {
+  const unit = openUnit(unitArg)
+  const {result, failure} = await changeUnit(unit.path, command, async (tx) => {
+    const s = new AgentSession(unit, unitArg, tx, at)
+    assertSmartLicensing(unit.info, s.state)
+    const outcome = await work(s)
+    s.evaluationAlarm()
+    s.flush({})
+    return outcome
+  })
+  if (failure) throw failure
+  return result
+}
+
+export function checkToken(token: string): string {
+  const t = typeof token === 'string' ? token.trim() : ''
+  if (t === '') throw new UsageError('--token is empty: give the Product Instance Registration Token from the license server.')
+  if (t.length > 1024 || /[\s\0-\x1f\x7f]/.test(t)) {
+    throw new BadInputError('The registration token is malformed: a token is one line of at most 1024 printable characters without spaces.', {
+      actions: ['Copy the token from the license server again (xway license-server token create DIR --virtual-account VA).'],
+    })
+  }
+  return t
+}
+
+/** `licensing register UNIT --token T [--force]`. */
+export async function registerUnit(unitArg: string, options: {token: string; force?: boolean}, at: Date): Promise<AgentResult> {
+  const token = checkToken(options.token)
+  return runAgent(unitArg, 'licensing register', at, async (s) => {
+    const r = s.state.registration
+    if (s.state.reservation.enabled || s.state.reservation.state !== 'none') {
+      throw new RefusedError('Smart licensing reservation is enabled on this unit: a reserved unit is not registered with a token.', {
+        actions: [`Return or cancel the reservation and disable it first (xway licensing reservation disable ${unitArg}).`],
+      })
+    }
+    if (r.state === 'registered' && isRegistered(s.state, at) && !options.force) {
+      throw new RefusedError(`The unit is already registered (virtual account ${r.virtualAccount}).`, {
+        actions: [`To register it again, possibly into another virtual account, add --force ("Reregister this product instance if it is already registered"): xway licensing register ${unitArg} --token TOKEN --force`],
+      })
+    }
+    // an expired registration is replaced by a new one: the server knows the instance (same key), force is implied
+    const force = options.force === true || isRegistrationExpired(s.state, at)
+    const failure = await registerExchange(s, token, force)
+    return {result: s.result(), failure}
+  })
+}
+
+/** `licensing renew UNIT --authorization | --registration`. */
+export async function renewUnit(unitArg: string, what: 'authorization' | 'registration', at: Date): Promise<AgentResult> {
+  return runAgent(unitArg, 'licensing renew', at, async (s) => {
+    if (!isRegistered(s.state, at)) {
+      const r = s.state.registration
+      throw new RefusedError(isRegistrationExpired(s.state, at)
+        ? `The registration expired on ${plusMonths(r.registeredAt!, 12).toISOString()}: it cannot be renewed any more.`
+        : 'The unit is not registered: renewals are available after a successful registration (the seed: "The Additional operations drop-down list is activated after a successful registration").', {
+        actions: [`Register it: xway licensing register ${unitArg} --token TOKEN`],
+      })
+    }
+    const failure = what === 'authorization' ? await authorizeExchange(s) : await renewRegistrationExchange(s)
+    return {result: s.result(), failure}
+  })
+}
+
+/**
+ * `licensing deregister UNIT`: releases every entitlement at the server. The seed: when the
+ * server cannot be reached, the unit deregisters anyway and warns to remove the product
+ * instance on the server. Back to evaluation if it has not expired.
+ */
+export async function deregisterUnit(unitArg: string, at: Date): Promise<DeregisterResult> {
+  return runAgent(unitArg, 'licensing deregister', at, async (s) => {
+    const r = s.state.registration
+    if (r.state === 'unregistered') {
+      throw new RefusedError('The unit is not registered: there is nothing to deregister.', {
+        actions: s.state.reservation.state === 'installed' ? [`A reservation is returned with xway licensing reservation return ${unitArg}.`] : [],
+      })
+    }
+    let released: LicenseCounts | null = null
+    if (r.state === 'registered') {
+      const key = s.existingKey()
+      const outcome: Outcome<DeregisterReply> = key
+        ? await s.exchange<DeregisterReply>({method: 'deregister'}, {udi: s.udi, key})
+        : {ok: false, offline: false, error: new BadInputError(`${P.agentKey} is missing: the server cannot be told.`)}
+      if (outcome.ok) released = outcome.reply.released
+      else if (outcome.error instanceof LicenseServerError && outcome.error.serverCode === 'unknown-instance') {
+        s.warnings.push(`The license server no longer knew this product instance (${s.udi}); the unit is deregistered.`)
+      } else {
+        s.warnings.push(`The license server could not be told (${outcome.error.message}): the unit is deregistered anyway. Remove the product instance ${s.udi} on the server to free its licenses (xway license-server instances remove DIR ${s.udi}).`)
+      }
+    }
+    // pending or failed registrations have nothing at the server: they are simply dropped
+    forgetRegistration(s, null)
+    return {result: {...s.result(), released}, failure: null}
+  })
+}
+
+/**
+ * `licensing sync UNIT`: what the agent's timers would have done by now — a pending
+ * registration retried (every 15 minutes), the registration renewed at 6 months, the
+ * authorization renewed at 30 days, usage reported every 6 hours; failures retried 15
+ * minutes later. Once the server is unreachable, the other exchanges due are not tried: they
+ * are scheduled for the same retry.
+ */
+export async function syncUnit(unitArg: string, at: Date): Promise<AgentResult> {
+  return runAgent(unitArg, 'licensing sync', at, async (s) => {
+    let failure: XwayError | null = null
+    const note = (f: XwayError | null) => {
+      failure ??= f
+      return f === null
+    }
+    const r = s.state.registration
+    if (r.state === 'pending' && due(r.nextAttemptAt, at)) {
+      const token = readText(s.path, P.pendingToken)?.trim()
+      if (!token) {
+        s.state.registration = {...r, state: 'failed', lastError: 'The pending registration has lost its token: register again.', nextAttemptAt: null, pendingForce: false}
+        failure = new BadInputError('The pending registration has lost its token.', {actions: [`Register again: xway licensing register ${unitArg} --token TOKEN`]})
+      } else {
+        note(await registerExchange(s, token, s.state.registration.pendingForce))
+      }
+    } else if (isRegistered(s.state, at)) {
+      const reg = s.state.registration
+      const renewalDue = at >= plusMonths(reg.registeredAt!, REGISTRATION_RENEWAL_INTERVAL_MONTHS) && due(reg.nextAttemptAt, at)
+      if (renewalDue) note(await renewRegistrationExchange(s))
+      const online = !(renewalDue && s.lastOffline)
+      const a = s.state.authorization
+      const authDue = isRegistered(s.state, at) && due(a.nextAttemptAt, at) && (
+        a.lastSuccessAt === null || at >= plusDays(a.lastSuccessAt, AUTHORIZATION_RENEWAL_INTERVAL_DAYS) ||
+        s.state.usageReportedAt === null || at.getTime() >= Date.parse(s.state.usageReportedAt) + USAGE_REPORT_INTERVAL_MS)
+      if (authDue && online) note(await authorizeExchange(s))
+      else if (authDue) a.nextAttemptAt = plusMs(at, RETRY_INTERVAL_MS)
+    }
+    return {result: s.result(), failure}
+  })
+}
+
+/** `licensing status UNIT`: section 5's licensing object. */
+export function unitLicensingStatus(unitArg: string, at: Date): ReturnType<typeof licensingStatus> {
+  const unit = openUnit(unitArg)
+  const trust = readTrustStore(unit.path).map(({subject, fingerprint, lab}) => ({subject, fingerprint, lab}))
+  return licensingStatus(readLicensing(unit.path), readUsage(unit.path), at, trust)
+}
+
+/** `licensing trust-store UNIT`: the agent's trust store, read-only. */
+export function unitTrustStore(unitArg: string): {unit: string; trustStore: Array<{subject: string; fingerprint: string; lab: boolean}>} {
+  const unit = openUnit(unitArg)
+  return {unit: unitArg, trustStore: readTrustStore(unit.path).map(({subject, fingerprint, lab}) => ({subject, fingerprint, lab}))}
+}
+
+/**
+ * `licensing test-connection UNIT`: TLS over the configured transport (CONNECT through the
+ * proxy), judged against the agent trust store only; reports the chain presented, also when
+ * it is rejected (an intercepting proxy: Unknown CA). Changes nothing.
+ */
+export async function testUnitConnection(unitArg: string, at: Date): Promise<ConnectionTestResult> {
+  const unit = openUnit(unitArg)
+  const state = readLicensing(unit.path)
+  assertSmartLicensing(unit.info, state)
+  const view = licensingStatus(state, readUsage(unit.path), at) as SmartLicensingView
+  const base = {unit: unitArg, transport: view.transport, target: view.transport.url ?? transportEndpoint(state), via: state.transport.mode === 'proxy' && state.transport.proxy ? `${state.transport.proxy.host}:${state.transport.proxy.port}` : null}
+  let target: TransportTarget
+  try {
+    target = transportTarget(unit.path, state)
+  } catch (error) {
+    if (!(error instanceof TransportError)) throw error
+    return {...base, ok: false, chain: [], error: {code: 'unreachable', message: error.message, actions: error.actions}}
+  }
+  const timeout = Number(process.env.XWAY_LICENSING_TIMEOUT_MS ?? '')
+  let report: {ok: boolean; chain: PresentedCertificate[]; error: string | null}
+  try {
+    report = await testConnection({target, trustAnchors: readTrustStore(unit.path).map((a) => a.pem), ...(Number.isFinite(timeout) && timeout > 0 ? {timeoutMs: timeout} : {})})
+  } catch (error) {
+    if (!(error instanceof BadInputError)) throw error
+    report = {ok: false, chain: [], error: error.message}
+  }
+  return {
+    ...base, ok: report.ok, chain: report.chain,
+    error: report.ok ? null : {code: 'unreachable', message: report.error ?? 'The connection failed.', actions: [`Check the transport settings (xway licensing status ${unitArg}) and that the proxy passes TLS through unchanged.`]},
+  }
+}
