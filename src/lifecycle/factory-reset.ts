@@ -504,7 +504,9 @@ function applyPlan(tx: UnitTransaction, unit: string, state: FactoryResetState, 
         break
     }
   }
-  for (const rel of deletes) tx.delete(rel)
+  // a file that is rewritten is replaced by one rename, never deleted first: product_info.xml is never
+  // missing, even for an instant (image recover needs it to know the unit)
+  for (const rel of deletes) if (!writes.has(rel)) tx.delete(rel)
   for (const [rel, f] of [...writes.entries()].sort(([x], [y]) => x.localeCompare(y))) tx.write(rel, f.data, f.mode)
   for (const rel of mkdirs) tx.mkdir(rel)
 }
