@@ -1,7 +1,7 @@
 import {request as httpRequest, type IncomingMessage} from 'node:http'
 import {isIP, type Socket} from 'node:net'
 import {checkServerIdentity, connect as tlsConnect, type DetailedPeerCertificate, type TLSSocket} from 'node:tls'
-import type {KeyObject} from 'node:crypto'
+import {createHash, type KeyObject} from 'node:crypto'
 import {BadInputError, UnreachableError} from '../errors.js'
 import {certificateInfo, derToPem} from '../crypto/x509.js'
 import {
@@ -139,18 +139,32 @@ function openTunnel(proxy: NonNullable<TransportTarget['proxy']>, endpoint: Endp
   })
 }
 
-interface Connection {socket: TLSSocket; chain: PresentedCertificate[]}
+interface Connection {socket: TLSSocket; chain: () => PresentedCertificate[]}
+
+// TLS sessions, to resume instead of a full handshake when one process (a lab bringing up
+// many units) talks to the same server again. Keyed by endpoint, proxy and trust store, so a
+// session validated under one trust store is never reused under another.
+const sessions = new Map<string, Buffer>()
+const MAX_SESSIONS = 256
+
+function sessionKey(options: ClientOptions, endpoint: Endpoint): string {
+  const proxy = options.target.proxy
+  const anchors = createHash('sha256').update(options.trustAnchors.join('\0')).digest('hex')
+  return `${endpoint.host}:${endpoint.port}|${proxy ? `${proxy.host}:${proxy.port}` : ''}|${anchors}`
+}
 
 /**
  * Opens TLS to the endpoint (through the tunnel when a proxy is set) without sending
  * anything, then judges the peer: chain against the trust anchors, then the host name.
  * The chain is kept even when it is rejected, for testConnection.
  */
-async function openTls(options: ClientOptions, endpoint: Endpoint, track: (s: Socket) => void): Promise<Connection> {
+async function openTls(options: ClientOptions, endpoint: Endpoint, track: (s: Socket) => void, resume: boolean): Promise<Connection> {
   const via = options.target.proxy ? await openTunnel(options.target.proxy, endpoint, track) : undefined
   const serverName = `the license server ${endpoint.display}`
+  const key = sessionKey(options, endpoint)
   const socket = await new Promise<TLSSocket>((resolve, reject) => {
     const tls = tlsConnect({
+      session: resume ? sessions.get(key) : undefined,
       socket: via,
       host: endpoint.host,
       port: endpoint.port,
@@ -162,6 +176,13 @@ async function openTls(options: ClientOptions, endpoint: Endpoint, track: (s: So
       minVersion: 'TLSv1.2',
     })
     track(tls)
+    tls.on('session', (session: Buffer) => {
+      // kept only from a full handshake that passed both checks (a resumed one skips them)
+      if (!resume || tls.isSessionReused() || !tls.authorized) return
+      if (checkServerIdentity(endpoint.host, tls.getPeerCertificate()) !== undefined) return
+      if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value!)
+      sessions.set(key, session)
+    })
     tls.once('secureConnect', () => resolve(tls))
     tls.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code?.startsWith('ERR_SSL') || err.code?.startsWith('ERR_TLS') || /SSL|TLS/.test(err.message)) {
@@ -171,27 +192,34 @@ async function openTls(options: ClientOptions, endpoint: Endpoint, track: (s: So
       }
     })
   })
-  const chain = describeChain(socket)
+  // describing the chain parses certificates: only for errors and testConnection
+  let described: PresentedCertificate[] | undefined
+  const chain = (): PresentedCertificate[] => (described ??= describeChain(socket))
   if (!socket.authorized) {
+    sessions.delete(key)
+    chain()
     const code = String((socket.authorizationError as unknown as {code?: string})?.code ?? socket.authorizationError ?? '')
     socket.destroy()
-    const presented = chain[0] ? ` (presented: ${chain[0].subject}, issued by ${chain[0].issuer})` : ''
+    const leaf = chain()[0]
+    const presented = leaf ? ` (presented: ${leaf.subject}, issued by ${leaf.issuer})` : ''
     if (UNKNOWN_CA_CODES.has(code) || options.trustAnchors.length === 0) {
       throw new TransportError('unknown-ca', `TLS rejected by the agent: Unknown CA: the certificate of ${serverName}${presented} is not issued by a CA of the agent trust store${options.target.proxy ? ' (a proxy intercepting TLS?)' : ''}.`, {
         actions: ['Let the proxy pass the licensing traffic through without inspecting it, or use a license server whose CA the unit trusts.'],
-        chain,
+        chain: chain(),
       })
     }
     if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-      throw new TransportError('hostname', `TLS rejected by the agent: the certificate of ${serverName}${presented} is not for ${endpoint.host}.`, {chain})
+      throw new TransportError('hostname', `TLS rejected by the agent: the certificate of ${serverName}${presented} is not for ${endpoint.host}.`, {chain: chain()})
     }
-    throw new TransportError('certificate', `TLS rejected by the agent: the certificate of ${serverName}${presented} is not valid (${code}).`, {chain})
+    throw new TransportError('certificate', `TLS rejected by the agent: the certificate of ${serverName}${presented} is not valid (${code}).`, {chain: chain()})
   }
-  const peer = socket.getPeerCertificate()
-  const identityError = checkServerIdentity(endpoint.host, peer)
+  // a resumed session was checked, for this host and trust store, when it was made
+  const identityError = socket.isSessionReused() ? undefined : checkServerIdentity(endpoint.host, socket.getPeerCertificate())
   if (identityError) {
+    sessions.delete(key)
+    chain()
     socket.destroy()
-    throw new TransportError('hostname', `TLS rejected by the agent: the certificate of ${serverName} is not for ${endpoint.host} (${identityError.message}).`, {chain})
+    throw new TransportError('hostname', `TLS rejected by the agent: the certificate of ${serverName} is not for ${endpoint.host} (${identityError.message}).`, {chain: chain()})
   }
   return {socket, chain}
 }
@@ -259,7 +287,7 @@ export async function call<T>(options: ClientOptions, request: AgentRequest, sig
   const headers = signer ? signRequest(request.method, body, signer) : {}
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const reply = await withDeadline(timeoutMs, endpoint, async (track) => {
-    const connection = await openTls(options, endpoint, track)
+    const connection = await openTls(options, endpoint, track, true)
     try {
       return await exchange(connection, endpoint, body, headers)
     } finally {
@@ -288,9 +316,10 @@ export async function call<T>(options: ClientOptions, request: AgentRequest, sig
 export async function testConnection(options: ClientOptions): Promise<{ok: boolean; chain: PresentedCertificate[]; error: string | null}> {
   const endpoint = parseTarget(options.target)
   try {
-    const connection = await withDeadline(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, endpoint, (track) => openTls(options, endpoint, track))
+    const connection = await withDeadline(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, endpoint, (track) => openTls(options, endpoint, track, false))
+    const chain = connection.chain()
     connection.socket.end()
-    return {ok: true, chain: connection.chain, error: null}
+    return {ok: true, chain, error: null}
   } catch (err) {
     if (err instanceof TransportError) return {ok: false, chain: err.chain, error: err.message}
     throw err

@@ -3,11 +3,18 @@ import {join} from 'node:path'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 import {makeConfirmationCode, makeRequestCode, makeReturnCode} from '../../src/licensing/protocol.js'
-import {cleanup, tempDir, xway, xwayJson} from '../support/run.js'
+import {xway, xwayJson} from '../support/run.js'
+import {ownTempDir} from './license-server-helpers.js'
 
-const DIR = join(tempDir('xway-ls-cli-'), 'server')
+let temp: ReturnType<typeof ownTempDir>
+let DIR: string
 
-test.after(() => cleanup())
+test.before(() => {
+  temp = ownTempDir('xway-ls-cli-')
+  DIR = join(temp.path, 'server')
+})
+
+test.after(() => temp?.remove())
 
 test('init creates the database, the lab CA and the keys (0600), prints the ca.pem path; a second init is refused', () => {
   const r = xwayJson(['license-server', 'init', DIR, '--hostname', 'licensing.lab.example'])
@@ -60,7 +67,7 @@ test('errors: unknown virtual account (4), bad type (2), bad duration (4), not a
   const duration = xwayJson(['license-server', 'token', 'create', DIR, '--virtual-account', 'lab', '--expires-in', 'forever'])
   assert.is(duration.code, 4)
   assert.match(duration.json.error.message, /not a duration/)
-  const notServer = xwayJson(['license-server', 'pool', tempDir(), '--virtual-account', 'lab'])
+  const notServer = xwayJson(['license-server', 'pool', temp.path, '--virtual-account', 'lab'])
   assert.is(notServer.code, 4)
   assert.match(notServer.json.error.message, /not a license server folder/)
 })

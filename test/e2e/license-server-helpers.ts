@@ -3,9 +3,10 @@
 // tunnels, one that intercepts TLS with its own CA).
 import {spawn, type ChildProcess} from 'node:child_process'
 import {generateKeyPair, type KeyObject} from 'node:crypto'
-import {readFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {createServer as createHttpServer, type IncomingMessage, type Server} from 'node:http'
 import {connect as netConnect, type Socket} from 'node:net'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 import {TLSSocket} from 'node:tls'
@@ -15,6 +16,16 @@ import {generateRsaKey} from '../../src/crypto/keys.js'
 import {issueCertificate} from '../../src/crypto/x509.js'
 import {accountCreate, init, licensesAdd, tokenCreate} from '../../src/server/admin.js'
 import {BIN, ROOT} from '../support/run.js'
+
+/**
+ * A temp folder this file alone owns and removes. Made in a `before` hook, never at import:
+ * uvu imports every test file before it runs any, and test/support's cleanup() removes every
+ * folder registered so far, whoever made it.
+ */
+export function ownTempDir(prefix: string): {path: string; remove(): void} {
+  const path = mkdtempSync(join(tmpdir(), prefix))
+  return {path, remove: () => rmSync(path, {recursive: true, force: true})}
+}
 
 export interface ServerProcess {
   child: ChildProcess
@@ -89,14 +100,19 @@ export interface Agent {
 
 const generate = promisify(generateKeyPair)
 
-/** Agents with their own RSA-2048 keys, generated in parallel (native, off the main thread). */
-export async function makeAgents(count: number, prefix = 'A'): Promise<Agent[]> {
-  return Promise.all(Array.from({length: count}, async (_, i) => {
-    const {privateKey, publicKey} = await generate('rsa', {modulusLength: 2048})
+/**
+ * Agents with RSA-2048 keys, generated in parallel (native, off the main thread). With
+ * `distinctKeys` below `count`, agents share keys round robin: the server ties a key to a
+ * UDI, not the other way round, and load tests spend their time on the server, not on keygen.
+ */
+export async function makeAgents(count: number, prefix = 'A', distinctKeys = count): Promise<Agent[]> {
+  const keys = await Promise.all(Array.from({length: Math.min(count, distinctKeys)}, () => generate('rsa', {modulusLength: 2048})))
+  return Array.from({length: count}, (_, i) => {
+    const {privateKey, publicKey} = keys[i % keys.length]!
     const serial = `${prefix}${String(i).padStart(7, '0')}`
     const udi = formatUdi('EXPWY-VE-M-K9', serial)
     return {udi, serial, key: privateKey, publicKeyPem: publicKey.export({type: 'spki', format: 'pem'}) as string, signer: {udi, key: privateKey}}
-  }))
+  })
 }
 
 export function registerRequest(agent: Agent, token: string, extra: {force?: boolean; hostname?: string | null} = {}): AgentRequest {

@@ -6,20 +6,22 @@ import * as assert from 'uvu/assert'
 import {call, testConnection, TransportError, type ClientOptions} from '../../src/licensing/client.js'
 import {encodeRequest, LicenseServerError, signRequest, type AgentRequest} from '../../src/licensing/protocol.js'
 import {tokenCreate} from '../../src/server/admin.js'
-import {cleanup, tempDir, xwayJson} from '../support/run.js'
+import {xwayJson} from '../support/run.js'
 import {
-  authorize, interceptingProxy, makeAgents, makeServer, register, registerRequest, startServer, tunnellingProxy,
+  authorize, interceptingProxy, makeAgents, makeServer, ownTempDir, register, registerRequest, startServer, tunnellingProxy,
   type Agent, type Proxy, type ServerProcess,
 } from './license-server-helpers.js'
 
-const ROOT = tempDir('xway-ls-transport-')
-const SERVER = makeServer(join(ROOT, 'server'), {rms: 10, room: 2})
+let temp: ReturnType<typeof ownTempDir>
+let SERVER: ReturnType<typeof makeServer>
 let server: ServerProcess
 let options: ClientOptions
 let agents: Agent[]
 const proxies: Proxy[] = []
 
 test.before(async () => {
+  temp = ownTempDir('xway-ls-transport-')
+  SERVER = makeServer(join(temp.path, 'server'), {rms: 10, room: 2})
   ;[server, agents] = await Promise.all([startServer(SERVER.dir), makeAgents(8, 'T')])
   options = {target: {url: server.url}, trustAnchors: [SERVER.ca], timeoutMs: 10_000}
 })
@@ -27,7 +29,7 @@ test.before(async () => {
 test.after(async () => {
   await server?.stop('SIGKILL')
   for (const p of proxies) await p.close()
-  cleanup()
+  temp?.remove()
 })
 
 async function serverError(promise: Promise<unknown>): Promise<LicenseServerError> {

@@ -10,20 +10,28 @@ import {
 import {
   accountCreate, init, instances, instancesRemove, licensesAdd, pool, reservationAuthorize, reservationConfirm,
 } from '../../src/server/admin.js'
-import {cleanup, tempDir} from '../support/run.js'
+import {ownTempDir} from '../e2e/license-server-helpers.js'
 
-const ROOT = tempDir('xway-reservation-')
-const DIR = join(ROOT, 'server')
-const OTHER = join(ROOT, 'other-server')
-init(DIR)
-init(OTHER)
-const CA = readFileSync(join(DIR, 'ca.pem'), 'utf8')
-const OTHER_CA = readFileSync(join(OTHER, 'ca.pem'), 'utf8')
-accountCreate(DIR, {name: 'Acme', virtualAccount: 'lab'})
-licensesAdd(DIR, {virtualAccount: 'lab', type: 'rms', count: 20})
-licensesAdd(DIR, {virtualAccount: 'lab', type: 'room', count: 5})
-accountCreate(OTHER, {name: 'Other', virtualAccount: 'lab'})
-licensesAdd(OTHER, {virtualAccount: 'lab', type: 'rms', count: 20})
+let temp: ReturnType<typeof ownTempDir>
+let DIR: string
+let OTHER: string
+let CA: string
+let OTHER_CA: string
+
+test.before(() => {
+  temp = ownTempDir('xway-reservation-')
+  DIR = join(temp.path, 'server')
+  OTHER = join(temp.path, 'other-server')
+  init(DIR)
+  init(OTHER)
+  CA = readFileSync(join(DIR, 'ca.pem'), 'utf8')
+  OTHER_CA = readFileSync(join(OTHER, 'ca.pem'), 'utf8')
+  accountCreate(DIR, {name: 'Acme', virtualAccount: 'lab'})
+  licensesAdd(DIR, {virtualAccount: 'lab', type: 'rms', count: 20})
+  licensesAdd(DIR, {virtualAccount: 'lab', type: 'room', count: 5})
+  accountCreate(OTHER, {name: 'Other', virtualAccount: 'lab'})
+  licensesAdd(OTHER, {virtualAccount: 'lab', type: 'rms', count: 20})
+})
 
 let serialCount = 0
 function request(): {code: string; udi: string} {
@@ -33,7 +41,7 @@ function request(): {code: string; udi: string} {
 
 const rms = () => pool(DIR, {virtualAccount: 'lab'}).licenses[0]!
 
-test.after(() => cleanup())
+test.after(() => temp?.remove())
 
 test('request codes: CB-Z<PID>:<serial>-<nonce>-<check>, parsed back, a changed character fails the check', () => {
   const code = makeRequestCode('EXPWY-VE-M-K9', '0A1B2C3D', 'A6rZG7jGd')

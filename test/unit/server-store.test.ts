@@ -6,13 +6,22 @@ import {LicenseServerError, type LicenseCounts} from '../../src/licensing/protoc
 import {accountCreate, init, licensesAdd, pool, SERVER_FILES, tokenCreate, tokenHash} from '../../src/server/admin.js'
 import {openStore, type LicenseStore} from '../../src/server/store.js'
 import {BadInputError, RefusedError} from '../../src/errors.js'
-import {cleanup, tempDir} from '../support/run.js'
+import {ownTempDir} from '../e2e/license-server-helpers.js'
 
 // One server folder for the file (init costs three RSA keys); each test uses its own virtual account.
-const DIR = join(tempDir('xway-store-'), 'server')
-init(DIR)
-const KEY = generateKeyPairSync('rsa', {modulusLength: 2048}).publicKey.export({type: 'spki', format: 'pem'}) as string
-const OTHER_KEY = generateKeyPairSync('rsa', {modulusLength: 2048}).publicKey.export({type: 'spki', format: 'pem'}) as string
+let temp: ReturnType<typeof ownTempDir>
+let DIR: string
+let KEY: string
+let OTHER_KEY: string
+const publicPem = (): string => generateKeyPairSync('rsa', {modulusLength: 2048}).publicKey.export({type: 'spki', format: 'pem'}) as string
+
+test.before(() => {
+  temp = ownTempDir('xway-store-')
+  DIR = join(temp.path, 'server')
+  init(DIR)
+  KEY = publicPem()
+  OTHER_KEY = publicPem()
+})
 let vaCount = 0
 let serial = 0
 
@@ -62,7 +71,7 @@ function serverCode(fn: () => unknown): string {
   throw new Error('expected a LicenseServerError')
 }
 
-test.after(() => cleanup())
+test.after(() => temp?.remove())
 
 test('a new virtual account has a row per type, all zero, and the pool JSON shape of SPEC 4', () => {
   const va = freshVa()
