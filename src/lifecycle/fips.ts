@@ -91,6 +91,7 @@ export async function enterFips(unitArg: string, at: Date): Promise<FipsChangeRe
 
     const ip = readIp(u)
     const present = new Set<SshKeyType>()
+    const unapproved: string[] = []
     for (const type of ALL_SSH_TYPES) {
       const rel = sshKeyPath(type)
       const files = [rel, `${rel}.pub`].filter((f) => existsSync(unitPath(u, f)))
@@ -106,15 +107,17 @@ export async function enterFips(unitArg: string, at: Date): Promise<FipsChangeRe
       }
       if (approved) present.add(type)
       else {
-        for (const f of files) tx.delete(f)
+        unapproved.push(...files)
         rekeyed.sshKeysRemoved.push(type)
       }
     }
     const missing = FIPS_POLICY.sshHostKeys.filter((k) => !present.has(k.type))
-    if (missing.length > 0) {
-      for (const f of generateSshHostKeys({...FIPS_POLICY, sshHostKeys: missing}, () => undefined, `root@${ip.hostname || 'expressway'}`)) tx.write(f.rel, f.data, f.mode)
-      rekeyed.sshKeysGenerated.push(...missing.map((k) => `${k.type}-${k.bits}`))
-    }
+    const generated = missing.length === 0 ? [] : generateSshHostKeys({...FIPS_POLICY, sshHostKeys: missing}, () => undefined, `root@${ip.hostname || 'expressway'}`)
+    // a file replaced by a new key is overwritten (one rename), never deleted first: killed in
+    // between, the unit would briefly lack that key
+    for (const f of unapproved) if (!generated.some((g) => g.rel === f)) tx.delete(f)
+    for (const f of generated) tx.write(f.rel, f.data, f.mode)
+    rekeyed.sshKeysGenerated.push(...missing.map((k) => `${k.type}-${k.bits}`))
 
     if (!serverKeyApproved(u)) {
       const fqdn = [ip.hostname || 'expressway', ip.domain].filter(Boolean).join('.')
