@@ -1,7 +1,7 @@
 import {createServer, type Server} from 'node:https'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Socket} from 'node:net'
-import {FailedError, UnreachableError, UsageError, XwayError} from '../errors.js'
+import {FailedError, UsageError, XwayError} from '../errors.js'
 import {LicenseServerError, MAX_REQUEST_BYTES, TRANSPORT_PATH, REQUEST_FRESHNESS_MS} from '../licensing/protocol.js'
 import {loadServerFiles, openServerStore} from './admin.js'
 import {handle, type ServerContext} from './handlers.js'
@@ -143,8 +143,8 @@ export async function startLicenseServer(dir: string, options: ServerOptions = {
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       store.close()
-      if (err.code === 'EADDRINUSE') reject(new UnreachableError(`Port ${port} on ${host} is already in use.`, {actions: ['Pick another --port, or stop what listens there.']}))
-      else if (err.code === 'EACCES') reject(new UnreachableError(`Not allowed to listen on ${host}:${port}.`, {actions: ['Use a port above 1023.']}))
+      if (err.code === 'EADDRINUSE') reject(new FailedError(`Port ${port} on ${host} is already in use.`, {actions: ['Pick another --port (0 picks a free one), or stop what listens there.']}))
+      else if (err.code === 'EACCES') reject(new FailedError(`Not allowed to listen on ${host}:${port}.`, {actions: ['Use a port above 1023.']}))
       else reject(new FailedError(`Cannot listen on ${host}:${port}: ${err.message}`))
     }
     server.once('error', onError)
