@@ -41,6 +41,8 @@ export const P = {
   lock: 'var/lib/xway/lock',
   journal: 'var/lib/xway/journal',
   txnDir: 'var/lib/xway/txn',
+  /** what committed deletes left behind, being removed in the background (transient) */
+  trashDir: 'var/lib/xway/trash',
   audit: 'var/lib/xway/audit.jsonl',
 } as const
 
@@ -49,7 +51,7 @@ export const TRANSIENT = new Set<string>([P.lock, P.journal, P.txnDir, `${P.lock
 
 export function isTransient(rel: string): boolean {
   if (TRANSIENT.has(rel)) return true
-  return rel.startsWith(`${P.txnDir}/`) || rel.startsWith(`${P.journal}.`) || rel.startsWith(`${P.lock}.`)
+  return rel.startsWith(`${P.txnDir}/`) || rel === P.trashDir || rel.startsWith(`${P.trashDir}/`) || rel.startsWith(`${P.journal}.`) || rel.startsWith(`${P.lock}.`)
 }
 
 export function unitPath(unit: string, rel: string): string {

@@ -1,4 +1,5 @@
-import {existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync} from 'node:fs'
+import {spawn} from 'node:child_process'
+import {existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {now} from '../clock.js'
 import {UnitBusyError} from '../errors.js'
@@ -166,7 +167,25 @@ function replay(unit: string, journal: Journal): void {
   const journalPath = unitPath(unit, P.journal)
   unlinkSync(journalPath)
   fsyncPath(dirname(journalPath))
+  discardTrash(unit, join(txnDir, 'trash'))
   rmSync(txnDir, {recursive: true, force: true})
+}
+
+/**
+ * What a commit deleted (e.g. a reset's dropped logs) leaves the unit's state by one rename into the
+ * transient trash folder and is removed there by a detached process: unlinking gigabytes takes time
+ * that grows with their size, and a commit must not (SPEC 8, factory reset with 2 GB of logs).
+ */
+function discardTrash(unit: string, trash: string): void {
+  try {
+    if (readdirSync(trash).length === 0) return
+    const dest = join(unitPath(unit, P.trashDir), `${process.pid}-${Date.now()}`)
+    mkdirSync(dirname(dest), {recursive: true})
+    renameSync(trash, dest)
+    spawn(process.execPath, ['-e', 'require("fs").rmSync(process.argv[1], {recursive: true, force: true})', dest], {detached: true, stdio: 'ignore'}).unref()
+  } catch {
+    // the caller's rmSync of the staging area removes it in place
+  }
 }
 
 function isDanglingLink(path: string): boolean {
@@ -199,6 +218,7 @@ export function recoverUnit(unit: string): RecoverResult {
     const leftovers = existsSync(txnDir) || existsSync(`${journalPath}.tmp`)
     rmSync(txnDir, {recursive: true, force: true})
     rmSync(`${journalPath}.tmp`, {force: true})
+    rmSync(unitPath(unit, P.trashDir), {recursive: true, force: true}) // a background removal cut short
     return leftovers ? {recovered: true, action: 'rolled-back', command: null} : {recovered: false, action: 'none', command: null}
   } finally {
     lock.release()
