@@ -57,9 +57,18 @@ With no keep flag, asks the appliance's questions in order, from the terminal or
       this.say('Factory reset cancelled; nothing changed')
       return cancelled
     }
-    const result = await this.progress.step(`Resetting ${args.unit}`, () => factoryReset(args.unit, answers, {at, seed: flags.seed}))
-    this.render(result, `Factory reset done: ${result.brand} ${result.type} ${result.softwareVersion}`)
-    return result
+    // "press Ctrl+C to cancel before final confirmation": after it, the reset runs to its end
+    const holdOn = () => process.stderr.write('The factory reset is being applied and can no longer be cancelled.\n')
+    process.on('SIGINT', holdOn)
+    try {
+      const result = await this.progress.step(`Resetting ${args.unit}`, () => factoryReset(args.unit, answers, {at, seed: flags.seed}))
+      this.render(result, `Factory reset done: ${result.brand} ${result.type} ${result.softwareVersion}`)
+      if (result.plan.areas.some((a) => a.area === 'passwords' && a.action === 'reset')) this.say('root and admin have the factory default passwords: change them at first login.')
+      this.say('Complete the Install Wizard at first login.')
+      return result
+    } finally {
+      process.off('SIGINT', holdOn)
+    }
   }
 
   private render(result: FactoryResetResult, title: string): void {
