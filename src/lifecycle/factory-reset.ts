@@ -246,7 +246,7 @@ export function planFactoryReset(state: FactoryResetState, answers: KeepAnswers,
           payload: 'factory default',
         }[licensing]
       case 'option-keys': {
-        if (action === 'kept') return `${state.optionKeys.length} kept`
+        if (action === 'kept') return `all ${state.optionKeys.length} kept`
         const c00 = optionKeys.length > 0 ? 'Microsoft Interoperability (C00) kept' : 'no Microsoft Interoperability (C00) key to keep'
         return `dropped (${state.optionKeys.length - optionKeys.length}); ${c00}`
       }
