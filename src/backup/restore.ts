@@ -69,11 +69,16 @@ export async function extractBackup(file: string, password: string, dest: string
   checkFile(file)
   const decrypt = createDecryptStream(password)
   let entries: ExtractedEntry[] = []
+  let extraction: Promise<ExtractedEntry[]> | undefined
   try {
     await pipeline(createReadStream(file, {highWaterMark: 1 << 20}), decrypt, createGunzip({chunkSize: 1 << 18}), async (source: AsyncIterable<Buffer>) => {
-      entries = await extractTar(source, dest)
+      extraction = extractTar(source, dest)
+      entries = await extraction
     })
   } catch (error) {
+    // pipeline rejects on the first error of any stage; the extractor may still be between two
+    // writes: let it stop before the caller throws the staging away
+    await extraction?.catch(() => {})
     throw asBackupError(error)
   }
   const header = decrypt.header

@@ -31,8 +31,11 @@ export function runJson(args: string[], options: RunOptions = {}): RunResult {
   return run([...args, '--json'], options)
 }
 
-/** The whole tree, tool state included (a refused command leaves no lock, journal or staging). */
-export const hashAll = (unit: string) => hashTree(unit)
+/**
+ * The whole tree, tool state included (a refused command leaves no lock, journal or staging),
+ * except the trash that earlier commits' detached removers are still emptying.
+ */
+export const hashAll = (unit: string) => hashTree(unit, (rel) => rel !== P.trashDir && !rel.startsWith(`${P.trashDir}/`))
 
 export function areaPaths(names: AreaName[]): string[] {
   return AREAS.filter((a) => names.includes(a.name)).flatMap((a) => a.paths)
