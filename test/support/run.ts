@@ -70,16 +70,30 @@ export function xwayAsync(args: string[], options: RunOptions = {}): Promise<Run
   })
 }
 
-const temps: string[] = []
+/**
+ * Temp folders by the test file that made them: uvu imports every test file before running any,
+ * so a file's cleanup() must remove only its own folders, never those another file made at import.
+ */
+const temps = new Map<string, string[]>()
+
+function callerFile(): string {
+  const lines = (new Error().stack ?? '').split('\n').slice(1)
+  const frame = lines.find((l) => !l.includes('/test/support/run.'))
+  return /\((.*?):\d+:\d+\)$/.exec(frame ?? '')?.[1] ?? /at (.*?):\d+:\d+$/.exec(frame ?? '')?.[1] ?? 'unknown'
+}
 
 export function tempDir(prefix = 'xway-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix))
-  temps.push(dir)
+  const owner = callerFile()
+  temps.set(owner, [...(temps.get(owner) ?? []), dir])
   return dir
 }
 
+/** Removes the temp folders made by the calling test file. */
 export function cleanup(): void {
-  for (const d of temps.splice(0)) rmSync(d, {recursive: true, force: true})
+  const owner = callerFile()
+  for (const d of temps.get(owner) ?? []) rmSync(d, {recursive: true, force: true})
+  temps.delete(owner)
 }
 
 /** Writes a profile into a temp folder and returns its path. */
