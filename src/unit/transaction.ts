@@ -3,7 +3,7 @@ import {existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync,
 import {dirname, join} from 'node:path'
 import {now} from '../clock.js'
 import {UnitBusyError} from '../errors.js'
-import {fsyncPath, writeFileDurable} from './fsutil.js'
+import {fsyncPath, walk, writeFileDurable} from './fsutil.js'
 import {acquireUnitLock, liveLockOwner, lockedError} from './lock.js'
 import {P, unitPath} from './paths.js'
 
@@ -176,9 +176,14 @@ function replay(unit: string, journal: Journal): void {
  * transient trash folder and is removed there by a detached process: unlinking gigabytes takes time
  * that grows with their size, and a commit must not (SPEC 8, factory reset with 2 GB of logs).
  */
+/** Deletions larger than this are removed by a detached process after the commit. */
+const BACKGROUND_REMOVAL_BYTES = 64 * 1024 * 1024
+
 function discardTrash(unit: string, trash: string): void {
   try {
     if (readdirSync(trash).length === 0) return
+    // small deletions are finished here, so that the unit is settled when the command returns
+    if (walk(trash).reduce((n, e) => n + e.stat.size, 0) < BACKGROUND_REMOVAL_BYTES) return
     const dest = join(unitPath(unit, P.trashDir), `${process.pid}-${Date.now()}`)
     mkdirSync(dirname(dest), {recursive: true})
     renameSync(trash, dest)
