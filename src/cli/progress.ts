@@ -1,6 +1,6 @@
 /**
- * Progress on long work: a live line on a terminal, plain lines elsewhere, nothing under
- * --json. Always on stderr, so stdout keeps only results.
+ * Progress on long work: listr2 on a terminal, plain lines elsewhere, nothing under --json.
+ * Always on stderr, so stdout keeps only results. listr2 is imported only when a terminal shows it.
  */
 export class Progress {
   private readonly quiet: boolean
@@ -15,10 +15,24 @@ export class Progress {
 
   /** Runs one step of work, showing its title while it runs and its time when done. */
   async step<R>(title: string, work: () => Promise<R> | R): Promise<R> {
-    this.start(title)
-    const result = await work()
-    this.done()
-    return result
+    if (this.quiet || !this.tty) {
+      this.start(title)
+      const result = await work()
+      this.done()
+      return result
+    }
+    if (this.current) this.done()
+    const {Listr, ListrLogger, PRESET_TIMER, ProcessOutput} = await import('listr2')
+    let result: R | undefined
+    const processOutput = new ProcessOutput(process.stderr, process.stderr)
+    await new Listr([{title, task: async () => {
+      result = await work()
+    }}], {
+      exitOnError: true,
+      registerSignalListeners: false,
+      rendererOptions: {timer: PRESET_TIMER, logger: new ListrLogger({processOutput}) as never},
+    }).run()
+    return result as R
   }
 
   start(title: string): void {
