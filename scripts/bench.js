@@ -4,7 +4,7 @@
 // alongside it). Then runs the other scripts/bench-*.js found beside this file.
 // Environment: XWAY_BENCH_LOG_MB (default 500) sizes the logs of the pack/unpack unit.
 import {execFileSync, spawnSync} from 'node:child_process'
-import {createWriteStream, mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {createWriteStream, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -86,6 +86,16 @@ try {
     return time('tar', ['xzf', join(work, 'x0.tar.gz'), '-C', d])
   })
   line(`image unpack vs tar xzf (${logMb} MB of logs)`, untarMs / unpackMs, {text: '>= 0.8', test: (r) => r >= 0.8}, `throughput ratio; ${unpackMs.toFixed(0)} ms vs ${untarMs.toFixed(0)} ms`)
+
+  // lab up of 50 units: one at a time vs one per core (worker threads; registration concurrent)
+  const labUnits = Number(process.env.XWAY_BENCH_LAB_UNITS ?? 50)
+  const cores = (await import('node:os')).cpus().length
+  const labYaml = join(work, 'bench-lab.yaml')
+  writeFileSync(labYaml, `apiVersion: xway/v1\nkind: Lab\nname: bench\nunits:\n  - name: u{n}\n    profile: ${join(root, 'profiles/expressway-c.yaml')}\n    count: ${labUnits}\nlicenseServer: { embedded: true, licenses: { rms: 10, room: 10, desktop: 10 } }\n`)
+  const labMs = (concurrency, i) => time(process.execPath, [bin, 'lab', 'up', labYaml, '--out', join(work, `lab-${concurrency}-${i}`), '--concurrency', String(concurrency), '--json'])
+  const serial = labMs(1, 0)
+  const parallel = labMs(cores, 0)
+  line(`lab up of ${labUnits} units: 1 vs ${cores} at a time`, serial / parallel, {text: `>= ${(cores * 0.6).toFixed(1)}`, test: (r) => r >= cores * 0.6}, `speed-up; ${serial.toFixed(0)} ms vs ${parallel.toFixed(0)} ms`)
 } finally {
   rmSync(work, {recursive: true, force: true})
 }
