@@ -10,6 +10,7 @@ import {BadInputError, RefusedError, UsageError} from '../errors.js'
 import {exportControlLimit, nextExportControlState, sessionTotal} from '../licensing/export-control.js'
 import {defaultLicensingState, type LicensingState} from '../licensing/state.js'
 import {trustStoreFiles} from '../licensing/trust-store.js'
+import {encryptProxyPassword} from '../licensing/transport.js'
 import type {Profile} from '../profile/load.js'
 import {writeFileDurable, fsyncPath} from '../unit/fsutil.js'
 import {P} from '../unit/paths.js'
@@ -138,8 +139,16 @@ export async function buildUnitFiles(profile: Profile, options: {seed?: string; 
     const t = profile.licensing.transport
     licensing.transport =
       t.mode === 'on-prem' ? {mode: 'on-prem', url: t.url, proxy: null}
-        : t.mode === 'proxy' ? {mode: 'proxy', url: null, proxy: {host: t.host, port: t.port, username: t.username ?? null, hasPassword: false}}
+        : t.mode === 'proxy' ? {mode: 'proxy', url: null, proxy: {host: t.host, port: t.port, username: t.username ?? null, hasPassword: t.passwordFromEnv !== undefined}}
           : {mode: 'direct', url: null, proxy: null}
+    if (t.mode === 'proxy' && t.passwordFromEnv !== undefined) {
+      // the one secret the unit uses again: stored encrypted under its bootstrap key (SPEC 2)
+      const password = env[t.passwordFromEnv]
+      if (password === undefined || password === '') {
+        throw new UsageError(`licensing.transport.passwordFromEnv names ${t.passwordFromEnv}, which is not set.`, {actions: [`Set ${t.passwordFromEnv} in the environment, or remove passwordFromEnv.`]})
+      }
+      put(files, P.proxyPassword, encryptProxyPassword(systemKey.data.toString(), password, seededOnly('proxy-password-iv')), 0o600)
+    }
     licensing.directUrl = profile.licensing.directUrl ?? null
     licensing.hideIdentity = profile.licensing.hideIdentity
     licensing.evaluation.startedAt = at.toISOString()
