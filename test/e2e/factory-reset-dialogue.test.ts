@@ -1,19 +1,18 @@
-import {cpSync, readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
-import {hashTree} from '../../src/unit/fsutil.js'
 import {inspectUnit} from '../../src/unit/inspect.js'
-import {isTransient, P} from '../../src/unit/paths.js'
+import {P} from '../../src/unit/paths.js'
 import {verifyUnit} from '../../src/unit/verify.js'
-import {cleanup, makeUnit, PROFILES, tempDir, xway, xwayJson} from '../support/run.js'
+import {cleanup, copyUnit, makeUnit, PROFILES, tempDir, unitHash, xway, xwayJson} from '../support/run.js'
 
 // The appliance's factory-reset dialogue, answered on piped stdin and compared line by line
 // (reference/expressway-facts.md, "Factory reset"; the seed).
 const test = suite('factory-reset dialogue')
 const NOW = '2026-03-01T00:00:00Z'
 const env = {XWAY_NOW: NOW}
-const hash = (unit: string) => hashTree(unit, (rel) => !isTransient(rel))
+const hash = unitHash
 const inspect = (unit: string) => inspectUnit(unit, new Date(NOW))
 
 const BANNER = [
@@ -52,12 +51,7 @@ function transcript(questions: string[], answers: string[]): string[] {
 
 let dir: string
 const templates: Record<string, string> = {}
-let copies = 0
-function copyOf(name: string): string {
-  const unit = join(dir, `u${copies++}`)
-  cpSync(templates[name], unit, {recursive: true})
-  return unit
-}
+const copyOf = (name: string) => copyUnit(templates[name])
 
 test.before(() => {
   dir = tempDir()

@@ -4,9 +4,9 @@ import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
 import {hashTree} from '../../src/unit/fsutil.js'
 import {inspectUnit} from '../../src/unit/inspect.js'
-import {isTransient, P} from '../../src/unit/paths.js'
+import {P} from '../../src/unit/paths.js'
 import {verifyUnit} from '../../src/unit/verify.js'
-import {cleanup, makeUnit, PROFILES, tempDir, writeProfile, xway, xwayJson} from '../support/run.js'
+import {cleanup, copyUnit, makeUnit, PROFILES, tempDir, unitHash, writeProfile, xway, xwayJson} from '../support/run.js'
 
 // Every flag's effect, the rules of the appliance, the payload checks and --dry-run, inspected before
 // and after. Resets run with the hidden --seed (fast, reproducible key regeneration) except where the
@@ -17,7 +17,7 @@ const env = {XWAY_NOW: NOW}
 const C00 = '116341C00-1-0A1B2C3D'
 const LAB_URL = 'https://127.0.0.1:8443/SmartTransport'
 const DIRECT_URL = 'https://127.0.0.1:9443/SmartTransport'
-const hash = (unit: string) => hashTree(unit, (rel) => !isTransient(rel))
+const hash = unitHash
 const inspect = (unit: string) => inspectUnit(unit, new Date(NOW))
 const readJson = (unit: string, rel: string) => JSON.parse(readFileSync(join(unit, rel), 'utf8'))
 const writeJson = (unit: string, rel: string, value: unknown) => writeFileSync(join(unit, rel), JSON.stringify(value, null, 2) + '\n')
@@ -43,12 +43,7 @@ function refused(unit: string, flags: string[], code: number, message: string | 
 
 let dir: string
 const templates: Record<string, string> = {}
-let copies = 0
-function copyOf(name: string): string {
-  const unit = join(dir, `u${copies++}`)
-  cpSync(templates[name], unit, {recursive: true})
-  return unit
-}
+const copyOf = (name: string) => copyUnit(templates[name])
 
 /** An Expressway-E as a lab leaves it: registered on-prem, management interface, SNI certificate, logs, usage, a cluster. */
 function lived(unit: string): void {

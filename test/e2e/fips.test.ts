@@ -1,5 +1,5 @@
 import {generateKeyPairSync} from 'node:crypto'
-import {cpSync, existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
@@ -7,7 +7,7 @@ import {openSshPrivateKey, openSshPublicKey} from '../../src/crypto/ssh.js'
 import {certificateInfo, issueCertificate} from '../../src/crypto/x509.js'
 import {hashTree} from '../../src/unit/fsutil.js'
 import {isTransient, P, sshKeyPath} from '../../src/unit/paths.js'
-import {cleanup, makeUnit, PROFILES, tempDir, writeProfile, xwayJson} from '../support/run.js'
+import {cleanup, copyUnit, makeUnit, PROFILES, tempDir, writeProfile, xwayJson} from '../support/run.js'
 
 const test = suite('fips')
 const NOW = '2026-03-01T00:00:00Z'
@@ -16,13 +16,8 @@ const hash = (unit: string, filter: (rel: string) => boolean = () => true) => ha
 
 let dir: string
 const templates: Record<string, string> = {}
-let copies = 0
 
-function copyOf(name: string): string {
-  const unit = join(dir, `u${copies++}`)
-  cpSync(templates[name], unit, {recursive: true})
-  return unit
-}
+const copyOf = (name: string) => copyUnit(templates[name])
 
 const inspect = (unit: string) => xwayJson(['image', 'inspect', unit], {env}).json
 const verify = (unit: string) => xwayJson(['image', 'verify', unit])

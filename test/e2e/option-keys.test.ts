@@ -1,25 +1,19 @@
-import {cpSync, readFileSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
-import {hashTree} from '../../src/unit/fsutil.js'
-import {isTransient, P} from '../../src/unit/paths.js'
-import {cleanup, makeUnit, PROFILES, tempDir, writeProfile, xwayJson} from '../support/run.js'
+import {P} from '../../src/unit/paths.js'
+import {cleanup, copyUnit, makeUnit, PROFILES, tempDir, unitHash, writeProfile, xwayJson} from '../support/run.js'
 
 const test = suite('option-keys')
 const env = {XWAY_NOW: '2026-03-01T00:00:00Z'}
-const hash = (unit: string) => hashTree(unit, (rel) => !isTransient(rel))
+const hash = unitHash
 const keysOf = (unit: string) => JSON.parse(readFileSync(join(unit, P.optionKeys), 'utf8')).keys as string[]
 
 let dir: string
 const templates: Record<string, string> = {}
-let copies = 0
 
-function copyOf(name: string): string {
-  const unit = join(dir, `u${copies++}`)
-  cpSync(templates[name], unit, {recursive: true})
-  return unit
-}
+const copyOf = (name: string) => copyUnit(templates[name])
 
 test.before(() => {
   dir = tempDir()

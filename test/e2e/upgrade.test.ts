@@ -1,26 +1,20 @@
-import {cpSync, readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
 import {releaseKey} from '../../src/lifecycle/software.js'
-import {hashTree} from '../../src/unit/fsutil.js'
-import {isTransient, P} from '../../src/unit/paths.js'
-import {cleanup, makeUnit, PROFILES, tempDir, writeProfile, xway, xwayJson} from '../support/run.js'
+import {P} from '../../src/unit/paths.js'
+import {cleanup, copyUnit, makeUnit, PROFILES, tempDir, unitHash, writeProfile, xway, xwayJson} from '../support/run.js'
 
 const test = suite('upgrade')
 const NOW = '2026-03-01T00:00:00Z'
 const env = {XWAY_NOW: NOW}
-const hash = (unit: string) => hashTree(unit, (rel) => !isTransient(rel))
+const hash = unitHash
 
 let dir: string
 const templates: Record<string, string> = {}
-let copies = 0
 
-function copyOf(name: string): string {
-  const unit = join(dir, `u${copies++}`)
-  cpSync(templates[name], unit, {recursive: true})
-  return unit
-}
+const copyOf = (name: string) => copyUnit(templates[name])
 
 const inspect = (unit: string) => xwayJson(['image', 'inspect', unit], {env}).json
 const verifies = (unit: string) => xwayJson(['image', 'verify', unit]).code === 0

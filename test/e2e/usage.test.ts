@@ -1,28 +1,22 @@
-import {cpSync, readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
-import {hashTree} from '../../src/unit/fsutil.js'
-import {isTransient, P} from '../../src/unit/paths.js'
-import {cleanup, makeUnit, PROFILES, tempDir, writeProfile, xwayJson} from '../support/run.js'
+import {P} from '../../src/unit/paths.js'
+import {cleanup, copyUnit, makeUnit, PROFILES, tempDir, unitHash, writeProfile, xwayJson} from '../support/run.js'
 
 const test = suite('usage')
 // units are built at 2026-01-01 (makeUnit), so the 90-day evaluation ends 2026-04-01
 const IN_EVALUATION = {XWAY_NOW: '2026-02-01T00:00:00Z'}
 const EXPIRED = {XWAY_NOW: '2026-05-01T00:00:00Z'}
 const env = IN_EVALUATION
-const hash = (unit: string) => hashTree(unit, (rel) => !isTransient(rel))
+const hash = unitHash
 const alarmKeys = (unit: string) => (JSON.parse(readFileSync(join(unit, P.alarms), 'utf8')).alarms as Array<{key: string}>).map((a) => a.key)
 
 let dir: string
 const templates: Record<string, string> = {}
-let copies = 0
 
-function copyOf(name: string): string {
-  const unit = join(dir, `u${copies++}`)
-  cpSync(templates[name], unit, {recursive: true})
-  return unit
-}
+const copyOf = (name: string) => copyUnit(templates[name])
 
 const set = (unit: string, ...flags: string[]) => xwayJson(['usage', 'set', unit, ...flags], {env})
 const admit = (unit: string, kind: string, e: NodeJS.ProcessEnv = env) => xwayJson(['usage', 'admit', unit, `--${kind}`], {env: e})

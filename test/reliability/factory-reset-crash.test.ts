@@ -4,9 +4,9 @@ import {join} from 'node:path'
 import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
 import {hashTree} from '../../src/unit/fsutil.js'
-import {isTransient, P} from '../../src/unit/paths.js'
+import {P} from '../../src/unit/paths.js'
 import {seededPrng, testSeed} from '../support/random.js'
-import {BIN, cleanup, makeUnit, PROFILES, ROOT, tempDir, xwayAsync} from '../support/run.js'
+import {BIN, cleanup, makeUnit, PROFILES, ROOT, tempDir, unitHash, xwayAsync} from '../support/run.js'
 
 // SPEC 4: "killed at any instant, the unit is afterwards (after image recover when the journal says
 // so) either exactly as before or exactly as after, and saved logs are never lost". The hidden --seed
@@ -15,7 +15,7 @@ import {BIN, cleanup, makeUnit, PROFILES, ROOT, tempDir, xwayAsync} from '../sup
 const test = suite('factory-reset crash')
 const NOW = '2026-03-01T00:00:00Z'
 const OP_DELAY_MS = 25
-const hash = (unit: string) => hashTree(unit, (rel) => !isTransient(rel))
+const hash = unitHash
 const logsHash = (unit: string) => hashTree(join(unit, P.logDir))
 
 type Kill = {atMs: number} | {afterJournalMs: number} | null

@@ -3,10 +3,9 @@ import {cpSync, existsSync} from 'node:fs'
 import {join} from 'node:path'
 import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
-import {hashTree} from '../../src/unit/fsutil.js'
-import {isTransient, P} from '../../src/unit/paths.js'
+import {P} from '../../src/unit/paths.js'
 import {seededPrng, testSeed} from '../support/random.js'
-import {BIN, cleanup, makeUnit, PROFILES, ROOT, tempDir, xwayAsync} from '../support/run.js'
+import {BIN, cleanup, makeUnit, PROFILES, ROOT, tempDir, unitHash, xwayAsync} from '../support/run.js'
 
 // kill -9 at seeded random instants during convert and upgrade; after `image recover` the unit
 // verifies and is byte for byte either the unit before or the unit after an uninterrupted run
@@ -16,7 +15,7 @@ const test = suite('lifecycle crash injection')
 const ITERATIONS = 8
 const OP_DELAY_MS = 50
 const env = {XWAY_NOW: '2026-03-01T00:00:00Z', XWAY_TEST_OP_DELAY_MS: String(OP_DELAY_MS)}
-const hash = (unit: string) => hashTree(unit, (rel) => !isTransient(rel))
+const hash = unitHash
 
 /**
  * When to kill: `afterCommit` counts from the moment the journal appears (the commit point), so

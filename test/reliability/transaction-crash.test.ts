@@ -3,13 +3,12 @@ import {cpSync, mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
-import {hashTree} from '../../src/unit/fsutil.js'
-import {isTransient, P} from '../../src/unit/paths.js'
+import {P} from '../../src/unit/paths.js'
 import {seededPrng, testSeed} from '../support/random.js'
-import {cleanup, makeUnit, ROOT, tempDir, xwayAsync, xwayJson} from '../support/run.js'
+import {cleanup, makeUnit, ROOT, tempDir, unitHash, xwayAsync, xwayJson} from '../support/run.js'
 
 const CHILD = join(ROOT, 'test/support/txn-child.ts')
-const hash = (unit: string) => hashTree(unit, (rel) => !isTransient(rel))
+const hash = unitHash
 
 function runChild(unit: string, killAfterMs: number | null): Promise<{killed: boolean; code: number | null}> {
   return new Promise((resolve) => {

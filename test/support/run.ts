@@ -1,8 +1,10 @@
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {hashTree} from '../../src/unit/fsutil.js'
+import {isTransient} from '../../src/unit/paths.js'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const BIN = join(ROOT, 'bin', 'run.js')
@@ -115,4 +117,18 @@ export function makeUnit(dir: string, options: {profile?: string; name?: string;
 
 export function hasCommand(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
+}
+
+let copyCount = 0
+
+/** A copy of a template unit beside it: tests build a few units once per file and copy them (cheap). */
+export function copyUnit(template: string): string {
+  const unit = join(dirname(template), `copy-${process.pid}-${copyCount++}`)
+  cpSync(template, unit, {recursive: true})
+  return unit
+}
+
+/** The unit's content for "byte-for-byte unchanged" checks: every file but the tool's transient state. */
+export function unitHash(unit: string): string {
+  return hashTree(unit, (rel) => !isTransient(rel))
 }
