@@ -12,6 +12,7 @@ async function codeArg(code: string | undefined): Promise<string> {
     text += chunk
     if (text.length > 1024 * 1024) throw new UsageError('The authorization code on stdin is larger than 1 MiB.')
   }
+  if (text.trim() === '') throw new UsageError('No authorization code: give it as an argument (in double quotes), or pipe it on stdin.')
   return text
 }
 
