@@ -232,7 +232,9 @@ export async function setTransport(unitArg: string, change: TransportChange): Pr
     }
     if (change.hideIdentity !== undefined) after.hideIdentity = change.hideIdentity
 
-    if (before.registration.state === 'registered' && transportEndpoint(before) !== transportEndpoint(after)) {
+    // the seed's rule (Direct, and a proxy to it, versus On-Prem), and any change of the server the registration lives on
+    const kind = (st: LicensingState) => (st.transport.mode === 'on-prem' ? 'on-prem' : 'direct')
+    if (before.registration.state === 'registered' && (kind(before) !== kind(after) || transportEndpoint(before) !== transportEndpoint(after))) {
       throw new RefusedError(`The unit is registered through ${endpointKind(before)}: the transport cannot change to ${endpointKind(after)} while it is registered (the seed: "If the Expressway product instance is already registered, you must first deregister it if you want to change transport settings from Direct (CSSM) to On-Prem, or the other way round").`, {
         actions: [`Deregister first: xway licensing deregister ${unitArg}, then change the transport and register again.`],
       })

@@ -8,7 +8,7 @@ import {join} from 'node:path'
 import * as assert from 'uvu/assert'
 import {hashTree} from '../../src/unit/fsutil.js'
 import {isTransient} from '../../src/unit/paths.js'
-import {BIN, ROOT, xwayJson, type RunResult} from '../support/run.js'
+import {BIN, ROOT, xwayAsync, xwayJson, type RunResult} from '../support/run.js'
 
 export const T0 = '2026-01-01T00:00:00.000Z'
 const DAY = 24 * 60 * 60 * 1000
@@ -34,6 +34,21 @@ export function expect(code: number, args: string[], now = T0, env: NodeJS.Proce
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function ok(args: string[], now = T0, env: NodeJS.ProcessEnv = {}): any {
   return expect(0, args, now, env)
+}
+
+/**
+ * The same, spawned asynchronously: needed whenever the test process itself serves something
+ * the command talks to (the proxies), since spawnSync would block its event loop.
+ */
+export async function runAsync(args: string[], now = T0, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  return xwayAsync([...args, '--json'], {env: {XWAY_NOW: now, ...env}})
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function expectAsync(code: number, args: string[], now = T0, env: NodeJS.ProcessEnv = {}): Promise<any> {
+  const r = await runAsync(args, now, env)
+  assert.is(r.code, code, `xway ${args.slice(0, 3).join(' ')} exited ${r.code}, expected ${code}: ${r.stdout}${r.stderr}`)
+  return r.json
 }
 
 export function freePort(): Promise<number> {

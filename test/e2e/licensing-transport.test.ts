@@ -4,7 +4,7 @@ import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
 import {QUOVADIS_ROOT_CA_2_FINGERPRINT} from '../../src/licensing/trust-store.js'
 import {interceptingProxy, ownTempDir, tunnellingProxy, type Proxy} from './license-server-helpers.js'
-import {alarmIds, at, expect, makeLicenseServer, ok, profileFor, run, status, T0, treeHash, unitFrom, type LicenseServer} from './licensing-helpers.js'
+import {alarmIds, at, expect, expectAsync, makeLicenseServer, ok, profileFor, run, runAsync, status, T0, treeHash, unitFrom, type LicenseServer} from './licensing-helpers.js'
 
 // Transport settings, the agent trust store, test-connection, and the two proxies of the
 // seed: one that tunnels (CONNECT) and one that intercepts TLS with its own CA ("Unknown CA").
@@ -107,17 +107,17 @@ test('the proxy password is stored encrypted (0600) under the bootstrap key and 
   assert.throws(() => statSync(file))
 })
 
-test('a tunnelling proxy: CONNECT to the Direct endpoint with Basic authentication; registration and test-connection succeed', () => {
+test('a tunnelling proxy: CONNECT to the Direct endpoint with Basic authentication; registration and test-connection succeed', async () => {
   const unit = unitFrom(ctx.tmp.path, ctx.profile, 'tunnel')
   ok(['licensing', 'transport', unit, '--proxy', `127.0.0.1:${ctx.tunnel.port}`, '--proxy-user', 'lic', '--proxy-password-file', ctx.pwFile])
   const seen = ctx.tunnel.connects.length
-  const t = ok(['licensing', 'test-connection', unit], at(1))
+  const t = await expectAsync(0, ['licensing', 'test-connection', unit], at(1))
   assert.is(t.ok, true)
   assert.is(t.error, null)
   assert.is(t.via, `127.0.0.1:${ctx.tunnel.port}`)
   assert.is(t.target, ctx.server.url)
   assert.match(t.chain.map((c: {issuer: string}) => c.issuer).join(' '), /xway lab license server CA/)
-  const r = ok(['licensing', 'register', unit, '--token', ctx.server.token()], at(1))
+  const r = await expectAsync(0, ['licensing', 'register', unit, '--token', ctx.server.token()], at(1))
   assert.is(r.licensing.registration.status, 'Registered')
   assert.is(r.licensing.transport.mode, 'proxy')
   const connects = ctx.tunnel.connects.slice(seen)
@@ -126,20 +126,20 @@ test('a tunnelling proxy: CONNECT to the Direct endpoint with Basic authenticati
     assert.is(c.target, `127.0.0.1:${ctx.server.port}`)
     assert.is(c.auth, 'Basic ' + Buffer.from(`lic:${PASSWORD}`).toString('base64'))
   }
-  ok(['licensing', 'deregister', unit], at(2))
+  await expectAsync(0, ['licensing', 'deregister', unit], at(2))
   // wrong credentials: the proxy answers 407, the exchange cannot happen
   writeFileSync(join(ctx.tmp.path, 'wrong.pw'), 'wrong\n')
   ok(['licensing', 'transport', unit, '--proxy-user', 'lic', '--proxy-password-file', join(ctx.tmp.path, 'wrong.pw')], at(2))
-  const bad = expect(6, ['licensing', 'register', unit, '--token', ctx.server.token()], at(2))
+  const bad = await expectAsync(6, ['licensing', 'register', unit, '--token', ctx.server.token()], at(2))
   assert.match(bad.error.message, /407/)
   assert.match(status(unit, at(2)).registration.lastError, /Proxy Authentication Required/)
 })
 
-test('an intercepting proxy is rejected with Unknown CA: test-connection reports its chain (exit 6), registration stays pending', () => {
+test('an intercepting proxy is rejected with Unknown CA: test-connection reports its chain (exit 6), registration stays pending', async () => {
   const unit = unitFrom(ctx.tmp.path, ctx.profile, 'intercept')
   ok(['licensing', 'transport', unit, '--proxy', `127.0.0.1:${ctx.intercept.port}`])
   const before = treeHash(unit)
-  const t = run(['licensing', 'test-connection', unit], at(1))
+  const t = await runAsync(['licensing', 'test-connection', unit], at(1))
   assert.is(t.code, 6, t.stdout + t.stderr)
   assert.is(t.json.ok, false)
   assert.is(t.json.error.code, 'unreachable')
@@ -147,7 +147,7 @@ test('an intercepting proxy is rejected with Unknown CA: test-connection reports
   assert.match(t.json.chain.map((c: {issuer: string}) => c.issuer).join(' '), /Intercepting Proxy CA/)
   assert.is(treeHash(unit), before, 'test-connection changes nothing')
 
-  const r = expect(6, ['licensing', 'register', unit, '--token', ctx.server.token()], at(1))
+  const r = await expectAsync(6, ['licensing', 'register', unit, '--token', ctx.server.token()], at(1))
   assert.match(r.error.message, /Unknown CA/)
   const s = status(unit, at(1))
   assert.is(s.registration.status, 'Unregistered: Registration Pending')
