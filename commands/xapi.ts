@@ -19,7 +19,7 @@ export default class Xapi extends XwayCommand<XapiResult> {
   ]
   static override args = {
     unit: Args.string({required: true, description: 'path of the unit'}),
-    line: Args.string({required: false, description: 'one command line; absent: read lines from stdin'}),
+    line: Args.string({required: false, ignoreStdin: true, description: 'one command line; absent: read lines from stdin'}),
   }
 
   async run(): Promise<XapiResult> {

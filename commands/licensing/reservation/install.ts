@@ -24,7 +24,7 @@ export default class ReservationInstall extends XwayCommand<ReservationInstallRe
   ]
   static override args = {
     unit: Args.string({required: true, description: 'path of the unit'}),
-    code: Args.string({required: false, description: 'the authorization code (XML, in double quotes); "-" or absent: read from stdin'}),
+    code: Args.string({required: false, ignoreStdin: true, description: 'the authorization code (XML, in double quotes); "-" or absent: read from stdin'}),
   }
 
   async run(): Promise<ReservationInstallResult> {

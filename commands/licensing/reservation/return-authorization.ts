@@ -21,7 +21,7 @@ export default class ReservationReturnAuthorization extends XwayCommand<Reservat
   static override examples = ['<%= config.bin %> licensing reservation return-authorization ./units/exp-c1 "<specificPLR>…</specificPLR>"']
   static override args = {
     unit: Args.string({required: true, description: 'path of the unit'}),
-    code: Args.string({required: false, description: 'the authorization code (XML, in double quotes); "-" or absent: read from stdin'}),
+    code: Args.string({required: false, ignoreStdin: true, description: 'the authorization code (XML, in double quotes); "-" or absent: read from stdin'}),
   }
 
   async run(): Promise<ReservationReturnResult> {
