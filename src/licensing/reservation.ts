@@ -243,6 +243,10 @@ export function planInstall(
     timestamp: new Date(verified.timestamp).toISOString(),
     installed: consume(r.installed, verified.digest),
   }
+  if (next.registration.state === 'failed') {
+    // a failed token registration is history once a reservation registers the unit (status: Registered)
+    next.registration = {...next.registration, state: 'unregistered', lastError: null, nextAttemptAt: null}
+  }
   // the seed: SLR install prints a confirmation code (used whenever the licenses are updated); PLR does not
   const confirmationCode = verified.kind === 'SLR' ? makeConfirmationCode(udi, verified.timestamp) : null
   return {

@@ -79,6 +79,11 @@ test('enable is refused while registered or registering, allowed when unregister
   const failed = smart()
   failed.registration.state = 'failed'
   assert.ok(planEnable(failed, true).state?.reservation.enabled)
+  // a failed registration is unregistered: a reservation then registers the unit
+  let f = planEnable(failed, true).state!
+  f = planRequest(f, INFO, 'A6rZG7jGd').state!
+  const fi = planInstall(f, INFO, code('PLR', T0), ANCHORS).state!
+  assert.equal([fi.registration.state, fi.registration.lastError], ['unregistered', null])
   const on = planEnable(smart(), true).state!
   assert.is(planEnable(on, true).state, null)
   throwsCode(() => planEnable(defaultLicensingState('legacy'), true), 'refused', /smart licensing/)
