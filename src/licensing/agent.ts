@@ -185,16 +185,21 @@ class AgentSession {
     const record: ExchangeRecord = {method: request.method, ok: false, error: null}
     this.exchanges.push(record)
     let outcome: Outcome<T>
+    let target: TransportTarget
     try {
-      const target = transportTarget(this.path, this.state, this.ip)
-      const reply = await call<T>(this.clientOptions(target), request, signer)
-      outcome = {ok: true, reply}
+      target = transportTarget(this.path, this.state, this.ip)
+    } catch (error) {
+      // no DNS for Direct: the exchange cannot happen; anything else (an undecryptable proxy password) is the unit's problem
+      if (!(error instanceof TransportError)) throw error
+      target = {url: ''}
+      outcome = {ok: false, offline: true, error}
+    }
+    try {
+      outcome ??= {ok: true, reply: await call<T>(this.clientOptions(target), request, signer)}
     } catch (error) {
       if (error instanceof TransportError) outcome = {ok: false, offline: true, error}
       else if (error instanceof LicenseServerError) {
         outcome = {ok: false, offline: error.serverCode === 'busy' || error.serverCode === 'internal', error}
-      } else if (error instanceof BadInputError && request.method !== 'register') {
-        throw error
       } else if (error instanceof BadInputError) {
         // the client refuses a target it cannot speak to (not https://…/SmartTransport): no exchange can happen
         outcome = {ok: false, offline: true, error: new TransportError('protocol', error.message, {actions: error.actions})}
