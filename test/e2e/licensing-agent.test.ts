@@ -235,4 +235,37 @@ test('a unit removed on the server learns it at its next exchange: unregistered,
   void T0
 })
 
+test('image create registers right after building with licensing.register.tokenFromEnv; a missing variable stops it before building', () => {
+  const profile = profileFor(ctx.tmp.path, ctx.server, {name: 'autoreg', extra: '  register: { tokenFromEnv: XWAY_TEST_TOKEN }'})
+  const unit = join(ctx.tmp.path, 'autoreg')
+  const missing = run(['image', 'create', unit, '--profile', profile, '--seed', 'autoreg'], T0, {XWAY_TEST_TOKEN: ''})
+  assert.is(missing.code, 2, missing.stdout)
+  assert.not.ok(existsSync(unit))
+  const r = ok(['image', 'create', unit, '--profile', profile, '--seed', 'autoreg'], T0, {XWAY_TEST_TOKEN: ctx.server.token()})
+  assert.equal(r.licensing, {registration: 'Registered', authorization: 'Authorized'})
+  assert.ok(ctx.server.instances().some((i) => i.udi === udiOf(unit)))
+  // a refused token: the unit stays built, the exit code is the registration's
+  const unit2 = join(ctx.tmp.path, 'autoreg-bad')
+  const bad = expect(4, ['image', 'create', unit2, '--profile', profile, '--seed', 'autoreg-bad'], T0, {XWAY_TEST_TOKEN: 'not-a-real-token'})
+  assert.match(bad.error.message, /Built .*but registering it failed/)
+  assert.is(status(unit2).registration.status, 'Unregistered: Registration Failed')
+  ok(['licensing', 'deregister', unit], at(1))
+})
+
+test('a profile\'s proxy password (passwordFromEnv) is stored encrypted at build, reproducibly with --seed', () => {
+  const profile = profileFor(ctx.tmp.path, ctx.server, {name: 'proxyenv', transport: '{ mode: proxy, host: 127.0.0.1, port: 3128, username: lic, passwordFromEnv: XWAY_TEST_PROXY_PW }'})
+  const env = {XWAY_TEST_PROXY_PW: 'Build-Time-Secret'}
+  const a = join(ctx.tmp.path, 'proxyenv-a')
+  const b = join(ctx.tmp.path, 'proxyenv-b')
+  ok(['image', 'create', a, '--profile', profile, '--seed', 'same'], T0, env)
+  ok(['image', 'create', b, '--profile', profile, '--seed', 'same'], T0, env)
+  const enc = readFileSync(join(a, LIC, 'proxy-password.enc'))
+  assert.ok(enc.subarray(0, 4).equals(Buffer.from('XWS1')))
+  assert.not.ok(enc.includes(Buffer.from('Build-Time-Secret')))
+  assert.is(statSync(join(a, LIC, 'proxy-password.enc')).mode & 0o777, 0o600)
+  assert.ok(enc.equals(readFileSync(join(b, LIC, 'proxy-password.enc'))), 'same profile + seed + now: the same bytes')
+  assert.equal(status(a).transport.proxy, {host: '127.0.0.1', port: 3128, username: 'lic'})
+  expect(2, ['image', 'create', join(ctx.tmp.path, 'proxyenv-c'), '--profile', profile], T0, {XWAY_TEST_PROXY_PW: ''})
+})
+
 test.run()
