@@ -14,6 +14,7 @@ import {
 } from './protocol.js'
 import {defaultLicensingState, readLicensing, transportEndpoint, type LicensingState} from './state.js'
 import {isRegistered, isRegistrationExpired, isUnauthorized, licensingStatus, type SmartLicensingView} from './status.js'
+import {clusterShareOf} from './cluster-share.js'
 import {
   AUTHORIZATION_RENEWAL_INTERVAL_DAYS, plusDays, plusMonths, REGISTRATION_RENEWAL_INTERVAL_MONTHS, REGISTRATION_TIMEOUT_MESSAGE,
   RETRY_INTERVAL_MS, USAGE_REPORT_INTERVAL_MS,
@@ -544,7 +545,7 @@ export async function syncUnit(unitArg: string, at: Date): Promise<AgentResult> 
 export function unitLicensingStatus(unitArg: string, at: Date): ReturnType<typeof licensingStatus> {
   const unit = openUnit(unitArg)
   const trust = readTrustStore(unit.path).map(({subject, fingerprint, lab}) => ({subject, fingerprint, lab}))
-  return licensingStatus(readLicensing(unit.path), readUsage(unit.path), at, trust)
+  return licensingStatus(readLicensing(unit.path), readUsage(unit.path), at, trust, clusterShareOf(unit.path))
 }
 
 /** `licensing trust-store UNIT`: the agent's trust store, read-only. */

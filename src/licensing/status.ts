@@ -146,7 +146,8 @@ function earliestOf(...dates: Array<string | null>): string | null {
  * The licensing status of a unit: a pure function of its stored state and now (DESIGN 4).
  * Never uses timestamps sent by a server.
  */
-export function licensingStatus(state: LicensingState, usage: UsageFile, at: Date, trustStore: TrustStoreEntry[] = []): LicensingView {
+/** `clusterShare`: for a clustered unit with a reservation, what its peers' spare reserved licenses cover (src/licensing/cluster-share.ts). */
+export function licensingStatus(state: LicensingState, usage: UsageFile, at: Date, trustStore: TrustStoreEntry[] = [], clusterShare?: Partial<Record<LicenseType, 'Authorized' | 'Out of compliance'>>): LicensingView {
   if (state.mode !== 'smart') return {mode: 'legacy'}
   const r = state.registration
   const a = state.authorization
@@ -156,7 +157,7 @@ export function licensingStatus(state: LicensingState, usage: UsageFile, at: Dat
   const holdsRegistration = r.state === 'registered'
   const authorizedOnce = registered && a.lastSuccessAt !== null && state.reservation.state !== 'installed'
 
-  const licenses = inUseOf(usage).map(({type, inUse}) => ({type: LICENSE_NAMES[type], inUse, status: licenseStatus(state, type, inUse, authStatus, at)}))
+  const licenses = inUseOf(usage).map(({type, inUse}) => ({type: LICENSE_NAMES[type], inUse, status: licenseStatus(state, type, inUse, authStatus, at, clusterShare?.[type])}))
   const ev = evaluationExpiresAt(state)
   const t = state.transport
   return {
@@ -209,16 +210,20 @@ export function licensingStatus(state: LicensingState, usage: UsageFile, at: Dat
  *   use grew after the last report (the request is not answered yet);
  * - Invalid when the stored grant is not a count (an error condition).
  */
-function licenseStatus(state: LicensingState, type: LicenseType, inUse: number, auth: AuthorizationStatus, at: Date): LicenseStatus {
+function licenseStatus(state: LicensingState, type: LicenseType, inUse: number, auth: AuthorizationStatus, at: Date, shared?: 'Authorized' | 'Out of compliance'): LicenseStatus {
   if (state.reservation.state === 'installed') {
     // stored types are widened: a PLR entitlement ('plr') covers every type, an unknown tag has none of ours
     const all = state.reservation.entitlements as unknown as Array<{type: string; count: number; expired?: boolean}>
     if (all.some((e) => e.type === 'plr')) return 'Authorized'
     const ent = all.filter((e) => e.type === type)
-    if (ent.length === 0) return all.some((e) => !(e.type in LICENSE_NAMES)) ? 'Invalid-tag' : 'Not Authorized'
     // the seed: an expired reservation changes nothing until the restart (xway boot) stops the feature
-    if (ent.some((e) => e.expired)) return 'Authorization Expired'
-    return ent.reduce((n, e) => n + e.count, 0) >= inUse ? 'Authorized' : 'Out of compliance'
+    if (ent.some((e) => e.expired) && shared !== 'Authorized') return 'Authorization Expired'
+    const own = ent.filter((e) => !e.expired).reduce((n, e) => n + e.count, 0)
+    if (own >= inUse && ent.length > 0) return 'Authorized'
+    // in a cluster, a node borrows its peers' spare reserved licenses when its own are used up
+    if (shared) return shared
+    if (ent.length === 0) return all.some((e) => !(e.type in LICENSE_NAMES)) ? 'Invalid-tag' : 'Not Authorized'
+    return 'Out of compliance'
   }
   switch (auth) {
     case 'Evaluation Mode':

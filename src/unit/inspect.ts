@@ -2,6 +2,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {licensingStatus, type LicensingView} from '../licensing/status.js'
 import {readLicensing} from '../licensing/state.js'
 import {readTrustStore} from '../licensing/trust-store.js'
+import {clusterShareOf} from '../licensing/cluster-share.js'
 import {exportControlLimit} from '../licensing/export-control.js'
 import {parseOptionKey} from '../areas/option-keys.js'
 import {readAlarms, readCluster, readFips, readIp, readMgmt, readOptionKeys, readUsage, readUsers} from '../areas/state.js'
@@ -75,7 +76,7 @@ export function inspectUnit(unitArg: string, at: Date): InspectResult {
     },
     users: {root: {default: users.root.default}, admin: {default: users.admin.default}},
     optionKeys: readOptionKeys(u).keys.map((k) => parseOptionKey(k)),
-    licensing: licensingStatus(readLicensing(u), usage, at, readTrustStore(u).map(({subject, fingerprint, lab}) => ({subject, fingerprint, lab}))),
+    licensing: licensingStatus(readLicensing(u), usage, at, readTrustStore(u).map(({subject, fingerprint, lab}) => ({subject, fingerprint, lab})), clusterShareOf(u)),
     usage: {
       calls: usage.calls, desktop: usage.desktop, room: usage.room, webrtc: usage.webrtc,
       exportControl: {limit: exportControlLimit(info, usage.webrtc), state: usage.exportControl.state},

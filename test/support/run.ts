@@ -80,7 +80,8 @@ const temps = new Map<string, string[]>()
 
 function callerFile(): string {
   const lines = (new Error().stack ?? '').split('\n').slice(1)
-  const frame = lines.find((l) => !l.includes('/test/support/run.'))
+  // the test file itself, even when a shared helper made the folder for it
+  const frame = lines.find((l) => /\.test\.[cm]?[jt]s:/.test(l)) ?? lines.find((l) => !l.includes('/test/support/run.'))
   return /\((.*?):\d+:\d+\)$/.exec(frame ?? '')?.[1] ?? /at (.*?):\d+:\d+$/.exec(frame ?? '')?.[1] ?? 'unknown'
 }
 
