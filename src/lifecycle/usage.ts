@@ -101,6 +101,14 @@ export async function admitSession(unitArg: string, kind: AdmitKind, at: Date): 
         )
       }
     }
+    const reservation = readLicensing(u).reservation
+    const licenseType = kind === 'call' ? 'rms' : kind
+    if (reservation.state === 'installed' && reservation.entitlements.some((e) => e.type === licenseType && e.expired)) {
+      // the seed: after a restart with an expired license "the respective functionality will stop"
+      throw new RefusedError(`The reserved ${kind === 'call' ? 'Rich Media Session' : kind} licenses expired and the feature was stopped at the last restart: new ${kind === 'call' ? 'calls' : `${kind} registrations`} are refused.`, {
+        actions: ['Install a newer authorization code from the license server (xway licensing reservation install UNIT CODE).'],
+      })
+    }
     const limit = exportControlLimit(unit.info, before.webrtc)
     const total = sessionTotal(before)
     if (!admitsOneMore(before.exportControl.state, total, limit)) {

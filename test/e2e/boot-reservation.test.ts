@@ -1,7 +1,7 @@
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 import {cleanup} from '../support/run.js'
-import {authorize, licensing, makeLab, ok, requestOn, treeHash, unitOf} from './reservation-helpers.js'
+import {authorize, licensing, makeLab, ok, requestOn, run, treeHash, unitOf} from './reservation-helpers.js'
 
 test.after(() => cleanup())
 
@@ -20,16 +20,24 @@ test('an expired SLR entitlement changes nothing until boot, which stops the fea
   ok(['boot', unit], {now: '2026-01-20T00:00:00Z'})
   assert.not.ok(alarmKeys(unit, '2026-01-20T00:00:00Z').includes(ALARM))
 
-  // past the end date: still authorized, no alarm, until the restart
+  // past the end date: still authorized, no alarm, calls still admitted, until the restart
   const late = '2026-03-01T00:00:00Z'
   assert.is(rmsStatus(unit, late), 'Authorized')
   assert.not.ok(alarmKeys(unit, late).includes(ALARM))
+  assert.is(run(['usage', 'admit', unit, '--call'], {now: late}).code, 0)
 
   const booted = ok(['boot', unit], {now: late})
   assert.ok(booted.licensing.some((n: string) => /Rich Media Session expired/.test(n)), JSON.stringify(booted))
   assert.ok(booted.alarms.some((a: {key: string}) => a.key === ALARM))
   assert.is(rmsStatus(unit, late), 'Authorization Expired')
   assert.ok(alarmKeys(unit, late).includes(ALARM))
+
+  // the stopped feature admits no new call (exit 3, nothing changed); other types are not affected
+  const stopped = treeHash(unit)
+  const refused = run(['usage', 'admit', unit, '--call'], {now: late})
+  assert.is(refused.code, 3)
+  assert.match(refused.json.error.message, /expired and the feature was stopped/)
+  assert.is(treeHash(unit), stopped)
 
   // booting again finds nothing new to do
   const before = treeHash(unit)
@@ -41,6 +49,7 @@ test('an expired SLR entitlement changes nothing until boot, which stops the fea
   assert.match(ok(['licensing', 'reservation', 'install', unit, renewed], {now: late}).confirmationCode, /^CF-/)
   assert.is(rmsStatus(unit, late), 'Authorized')
   assert.not.ok(alarmKeys(unit, late).includes(ALARM))
+  assert.is(run(['usage', 'admit', unit, '--call'], {now: late}).code, 0)
 })
 
 test.run()
