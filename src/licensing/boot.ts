@@ -3,7 +3,7 @@ import {clearAlarm, raiseAlarm} from '../areas/state.js'
 import {P} from '../unit/paths.js'
 import type {ProductInfo} from '../unit/unit.js'
 import {readLicensing, type LicensingState} from './state.js'
-import {LICENSE_NAMES} from './status.js'
+import {isUnauthorized, LICENSE_NAMES} from './status.js'
 
 export const RESERVATION_EXPIRED_ALARM = 'smart-licensing-reservation-expired' as const
 
@@ -44,7 +44,11 @@ export function planBootLicensing(state: LicensingState, alarms: AlarmsFile, at:
     }
   }
   const anyExpired = installed && (next ?? state).reservation.entitlements.some((e) => e.expired)
-  const nextAlarms = anyExpired ? raiseAlarm(alarms, RESERVATION_EXPIRED_ALARM, at) : clearAlarm(alarms, RESERVATION_EXPIRED_ALARM)
+  let nextAlarms = anyExpired ? raiseAlarm(alarms, RESERVATION_EXPIRED_ALARM, at) : clearAlarm(alarms, RESERVATION_EXPIRED_ALARM)
+  // the evaluation alarm follows the unit's own clock: 90 days of evaluation, not registered → unauthorized
+  if (state.mode === 'smart') {
+    nextAlarms = isUnauthorized(state, at) ? raiseAlarm(nextAlarms, 'evaluation-expired', at) : clearAlarm(nextAlarms, 'evaluation-expired')
+  }
   return {state: next, alarms: nextAlarms, notes}
 }
 

@@ -241,6 +241,15 @@ test('boot regenerates missing ssh host keys and server certificate; the unit ve
   assert.is(xwayJson(['boot', unit]).json.regenerated.length, 0)
 })
 
+test('boot re-evaluates the evaluation alarm by the unit\'s clock', () => {
+  const unit = makeUnit(tempDir())
+  const alarms = (now: string) => xwayJson(['image', 'inspect', unit], {env: {XWAY_NOW: now}}).json.alarms.map((a: {key: string}) => a.key)
+  assert.is(xwayJson(['boot', unit], {env: {XWAY_NOW: '2026-02-01T00:00:00Z'}}).code, 0)
+  assert.not.ok(alarms('2026-02-01T00:00:00Z').includes('evaluation-expired'))
+  assert.is(xwayJson(['boot', unit], {env: {XWAY_NOW: '2026-04-02T00:00:00Z'}}).code, 0)
+  assert.ok(alarms('2026-04-02T00:00:00Z').includes('evaluation-expired'))
+})
+
 test('--json errors print one object on stdout; usage errors exit 2; --help shows exit codes', () => {
   const r = xwayJson(['image', 'inspect'])
   assert.is(r.code, 2)
