@@ -58,6 +58,10 @@ function checkFile(file: string): void {
   if (!regular) throw new BadInputError(`${file} is not a file`, {actions: ['Give the path of a backup file (…_backup.tar.gz.enc).']})
 }
 
+/** A backup carries configuration, never logs: more than this is not a unit's backup but an archive bomb. */
+export const MAX_BACKUP_BYTES = 1024 * 1024 * 1024
+export const MAX_BACKUP_ENTRIES = 100_000
+
 /**
  * Decrypts the whole container (every chunk authenticated, the final one included), gunzips
  * and extracts the inner tar into `dest` (an existing, empty directory) with the hardened
@@ -72,7 +76,7 @@ export async function extractBackup(file: string, password: string, dest: string
   let extraction: Promise<ExtractedEntry[]> | undefined
   try {
     await pipeline(createReadStream(file, {highWaterMark: 1 << 20}), decrypt, createGunzip({chunkSize: 1 << 18}), async (source: AsyncIterable<Buffer>) => {
-      extraction = extractTar(source, dest)
+      extraction = extractTar(source, dest, {maxBytes: MAX_BACKUP_BYTES, maxEntries: MAX_BACKUP_ENTRIES})
       entries = await extraction
     })
   } catch (error) {

@@ -181,15 +181,24 @@ function linkStaysInside(rel: string, target: string): boolean {
  * links that leave dest, hard links and devices. Files are written as they stream: memory stays
  * flat whatever the archive's size.
  */
-export async function extractTarGz(input: Readable, dest: string, options: {filter?: (rel: string) => boolean} = {}): Promise<ExtractedEntry[]> {
+export async function extractTarGz(input: Readable, dest: string, options: ExtractOptions = {}): Promise<ExtractedEntry[]> {
   const gunzip = createGunzip({chunkSize: 1 << 18})
   input.on('error', (e) => gunzip.destroy(e))
   const stream = input.pipe(gunzip)
   return extractTar(stream, dest, options)
 }
 
-export async function extractTar(stream: AsyncIterable<Buffer>, dest: string, options: {filter?: (rel: string) => boolean} = {}): Promise<ExtractedEntry[]> {
+export interface ExtractOptions {
+  filter?: (rel: string) => boolean
+  /** refuse archives whose files add up to more than this (an archive bomb) */
+  maxBytes?: number
+  /** refuse archives with more entries than this */
+  maxEntries?: number
+}
+
+export async function extractTar(stream: AsyncIterable<Buffer>, dest: string, options: ExtractOptions = {}): Promise<ExtractedEntry[]> {
   const root = await realpath(dest)
+  let declaredBytes = 0
   const entries: ExtractedEntry[] = []
   let buffered: Buffer = Buffer.alloc(0)
   let pax: Record<string, string> = {}
@@ -232,6 +241,7 @@ export async function extractTar(stream: AsyncIterable<Buffer>, dest: string, op
     pax = {}
     longName = null
     longLink = null
+    if (options.maxEntries !== undefined && entries.length >= options.maxEntries) throw bad(`The archive holds more than ${options.maxEntries} entries; refused.`)
     name = name.replace(/^\.\//, '')
     const rel = safeRelative(name)
     const mode = parseOctal(h, 100, 8) & 0o7777
@@ -260,6 +270,8 @@ export async function extractTar(stream: AsyncIterable<Buffer>, dest: string, op
       return
     }
     if (type !== '0' && type !== '7') throw bad(`The archive holds an entry of unsupported type "${type}" (${name}); refused.`)
+    declaredBytes += size
+    if (options.maxBytes !== undefined && declaredBytes > options.maxBytes) throw bad(`The archive unpacks to more than ${options.maxBytes} bytes; refused.`)
     await mkdir(dirname(abs), {recursive: true})
     await ensureInside(dirname(abs))
     const fh = await open(abs, 'wx', mode & 0o777)
