@@ -41,14 +41,17 @@ export class LinePrompter {
     })
   }
 
-  /** One line of input, or undefined when stdin has ended. */
+  /**
+   * One line of input, or undefined when stdin has ended. On a terminal the question waits on its
+   * line for the typed answer; with piped answers each question ends its own line, exactly as
+   * worded, so that a transcript of a scripted run lists the questions one per line.
+   */
   async readLine(question: string): Promise<string | undefined> {
-    this.output.write(question)
+    this.output.write(this.interactive ? `${question} ` : `${question}\n`)
     this.open()
     const line = this.lines.length > 0 ? this.lines.shift() : this.ended ? undefined : await new Promise<string | undefined>((resolve) => {
       this.waiting = resolve
     })
-    if (!this.interactive) this.output.write((line ?? '') + '\n')
     return line
   }
 
@@ -58,7 +61,7 @@ export class LinePrompter {
    */
   async yesNo(question: string, what = 'this question'): Promise<boolean> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const line = await this.readLine(question + ' ')
+      const line = await this.readLine(question)
       if (line === undefined) {
         throw new UsageError(`No answer to "${question}" (stdin ended).`, {
           actions: [`Answer ${what} with YES or NO on stdin, or use the command's flags and --yes.`],
