@@ -1,20 +1,7 @@
 import {Args} from '@oclif/core'
 import {XwayCommand} from '../../../src/cli/base.js'
-import {UsageError} from '../../../src/errors.js'
+import {codeArgument} from '../../../src/cli/stdin.js'
 import {reservationReturnAuthorization, type ReservationReturnResult} from '../../../src/licensing/reservation.js'
-
-/** The code from the argument, or from stdin when it is "-" or absent and stdin is piped. */
-async function codeArg(code: string | undefined): Promise<string> {
-  if (code !== undefined && code !== '-') return code
-  if (process.stdin.isTTY) throw new UsageError('Give the authorization code as an argument (in double quotes), or pipe it on stdin.')
-  let text = ''
-  for await (const chunk of process.stdin) {
-    text += chunk
-    if (text.length > 1024 * 1024) throw new UsageError('The authorization code on stdin is larger than 1 MiB.')
-  }
-  if (text.trim() === '') throw new UsageError('No authorization code: give it as an argument (in double quotes), or pipe it on stdin.')
-  return text
-}
 
 export default class ReservationReturnAuthorization extends XwayCommand<ReservationReturnResult> {
   static override description = 'Print a return code for an authorization code that was never installed (xcommand License Smart Reservation ReturnAuthorization "<code>"); the code can no longer be installed and a pending request is closed'
@@ -26,7 +13,7 @@ export default class ReservationReturnAuthorization extends XwayCommand<Reservat
 
   async run(): Promise<ReservationReturnResult> {
     const {args} = await this.parse(ReservationReturnAuthorization)
-    const result = await reservationReturnAuthorization(args.unit, await codeArg(args.code))
+    const result = await reservationReturnAuthorization(args.unit, await codeArgument(args.code))
     this.say(`Reservation return code: ${result.returnCode}`)
     this.say('Enter it on the license server to release the licenses: xway license-server instances remove DIR UDI --return-code CODE')
     return result
