@@ -82,12 +82,15 @@ export function checkKeepAnswers(info: Pick<ProductInfo, 'brand' | 'softwareVers
     )
   }
   const asked = new Set(resetQuestions(info).map((q) => q.area))
+  // on VCS / pre-X14.2 the reset never asks about brand and type (they stay) nor the management
+  // interface; -v and -m are then honoured as keeps (a no-op for -v), only -t has nothing to keep
+  const honoured = new Set<AreaName>(series === 'legacy' ? ['brand', 'mgmt'] : [])
   for (const a of AREAS) {
-    if (!a.question || !answers[a.name] || asked.has(a.name)) continue
+    if (!a.question || !answers[a.name] || asked.has(a.name) || honoured.has(a.name)) continue
     const list = resetQuestions(info).map((q) => `-${q.flag}`).join(' ')
     throw new RefusedError(
       `Refused: -${a.question.flag} (keep ${a.title}) is not a question of the factory reset on ${seriesName(info)}` +
-        (series === 'legacy' ? ' (the Cisco VCS factory reset is unchanged; -v and -t belong to the Expressway reset from X14.2)' : '') +
+        (series === 'legacy' ? ' (the Cisco VCS factory reset is unchanged; -t belongs to the Expressway reset from X14.2)' : '') +
         `: its flags are ${list}.`,
       {actions: [`Run the reset again without -${a.question.flag}.`]},
     )

@@ -182,9 +182,16 @@ test('-t without -v is refused (exit 3) before anything changes, explaining why'
   refused(unit, ['-t', '--yes'], 3, 'Smart licensing settings cannot be kept (-t) when brand and type are not kept (-v): the unit would revert to Cisco VCS, which has no smart licensing. Add -v, or drop -t.')
 })
 
-test('flags the VCS reset does not have (-v, -t, -m) are refused on a VCS', () => {
+test('on a VCS, -t (no smart licensing to keep) is refused; -v and -m are honoured as keeps', () => {
   const unit = copyOf('vcs')
-  for (const flag of ['-v', '-t', '-m']) refused(unit, [flag, '--yes'], 3, /is not a question of the factory reset on Cisco VCS X14\.2\.0/)
+  refused(unit, ['-t', '--yes'], 3, /is not a question of the factory reset on Cisco VCS X14\.2\.0/)
+  const before = inspect(unit)
+  xwayJson(['network', 'mgmt', unit, '--address', '198.51.100.44/24'])
+  reset(unit, ['-v', '-m', '--yes'])
+  const after = inspect(unit)
+  assert.is(after.brand, 'VCS')
+  assert.is(after.type, before.type)
+  assert.equal(after.mgmt, {enabled: true, address: '198.51.100.44/24'})
 })
 
 test('the Microsoft Interoperability key (C00) survives every reset; -o keeps all keys on VCS and X14.0.2', () => {

@@ -100,17 +100,18 @@ test('C00 survives every reset of an Expressway, whether it stays one or reverts
   assert.equal(planFactoryReset(state({optionKeys: []}), {}, AT).optionKeys, [])
 })
 
-test('the VCS reset is unchanged: brand and type stay, no smart licensing, and -v, -t, -m are not its flags', () => {
+test('the VCS reset is unchanged: brand and type stay, no smart licensing; -t is not its flag, -v and -m are honoured', () => {
   const vcs = state({licensingMode: 'legacy'}, {brand: 'VCS', type: 'Expressway-E'})
   const plan = planFactoryReset(vcs, {}, AT)
   assert.equal(plan.after, {brand: 'VCS', type: 'Expressway-E'})
   assert.is(actionOf(plan, 'brand'), 'kept')
   assert.is(plan.licensing, 'none')
-  for (const flag of ['brand', 'licensing', 'mgmt'] as AreaName[]) {
-    const e = refusal(() => planFactoryReset(vcs, {[flag]: true}, AT))
-    assert.is(e.exitCode, 3)
-    assert.match(e.message, /is not a question of the factory reset on Cisco VCS X14\.2\.0/)
-  }
+  const e = refusal(() => planFactoryReset(vcs, {licensing: true}, AT))
+  assert.is(e.exitCode, 3)
+  assert.match(e.message, /is not a question of the factory reset on Cisco VCS X14\.2\.0/)
+  const kept = planFactoryReset(vcs, {brand: true, mgmt: true} as Record<AreaName, boolean>, AT)
+  assert.is(actionOf(kept, 'mgmt'), 'kept')
+  assert.equal(kept.after, {brand: 'VCS', type: 'Expressway-E'})
 })
 
 test('an Expressway before X14.2 keeps its brand and gets its own version\'s licensing defaults', () => {
