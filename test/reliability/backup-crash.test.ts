@@ -1,32 +1,21 @@
 // kill -9 during `backup restore` at seeded random instants: after `image recover` the unit is
 // exactly as before or exactly as after the restore, and verifies.
-import {spawn} from 'node:child_process'
 import {cpSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 import {P} from '../../src/unit/paths.js'
+import {type KilledRun, runKilled} from '../support/crash.js'
 import {seededPrng, testSeed} from '../support/random.js'
-import {BIN, cleanup, ROOT, tempDir} from '../support/run.js'
+import {BIN, cleanup, tempDir} from '../support/run.js'
 import {ENV, hashAll, runJson, template, verifies} from '../e2e/backup-helpers.js'
 
 const ITERATIONS = 8
 
-function restoreKilledAfter(unit: string, file: string, killAfterMs: number | null): Promise<{code: number | null; killed: boolean}> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'backup', 'restore', unit, file, '--yes', '--json'], {
-      cwd: ROOT,
-      env: {...process.env, ...ENV, XWAY_DEBUG: '', XWAY_TEST_OP_DELAY_MS: '15'},
-      stdio: 'ignore',
-    })
-    let killed = false
-    const timer = killAfterMs === null ? null : setTimeout(() => {
-      killed = child.kill('SIGKILL')
-    }, killAfterMs)
-    child.on('exit', (code) => {
-      if (timer) clearTimeout(timer)
-      resolve({code, killed})
-    })
+function restoreKilledAfter(unit: string, file: string, killAfterMs: number | null): Promise<KilledRun> {
+  return runKilled([BIN, 'backup', 'restore', unit, file, '--yes', '--json'], {
+    env: {...ENV, XWAY_TEST_OP_DELAY_MS: '15'},
+    kill: killAfterMs === null ? null : {fromStart: killAfterMs},
   })
 }
 

@@ -1,12 +1,12 @@
-import {spawn} from 'node:child_process'
-import {cpSync, existsSync, mkdirSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
 import {hashTree} from '../../src/unit/fsutil.js'
 import {P} from '../../src/unit/paths.js'
+import {type KillAt, runKilled} from '../support/crash.js'
 import {seededPrng, testSeed} from '../support/random.js'
-import {BIN, cleanup, makeUnit, PROFILES, ROOT, tempDir, unitHash, xwayAsync} from '../support/run.js'
+import {BIN, cleanup, makeUnit, PROFILES, tempDir, unitHash, xwayAsync} from '../support/run.js'
 
 // SPEC 4: "killed at any instant, the unit is afterwards (after image recover when the journal says
 // so) either exactly as before or exactly as after, and saved logs are never lost". The hidden --seed
@@ -18,43 +18,13 @@ const OP_DELAY_MS = 25
 const hash = unitHash
 const logsHash = (unit: string) => hashTree(join(unit, P.logDir))
 
-type Kill = {atMs: number} | {afterJournalMs: number} | null
-
-/**
- * Runs a reset and kills it with SIGKILL: at a given instant of its life, or a given time after its
- * journal appears (the commit point), to land inside the replay of the committed operations.
- */
-function runReset(unit: string, flags: string[], kill: Kill): Promise<{code: number | null; killed: boolean; ms: number; stderr: string}> {
-  return new Promise((resolve) => {
-    const started = Date.now()
-    const child = spawn(process.execPath, [BIN, 'factory-reset', unit, ...flags, '--yes', '--seed', 'crash', '--json'], {
-      cwd: ROOT,
-      env: {...process.env, XWAY_DEBUG: '', XWAY_NOW: NOW, XWAY_TEST_OP_DELAY_MS: String(OP_DELAY_MS)},
-      stdio: ['ignore', 'ignore', 'pipe'],
-    })
-    let stderr = ''
-    child.stderr.on('data', (d) => (stderr += d))
-    let killed = false
-    const killNow = () => {
-      killed = child.kill('SIGKILL')
-    }
-    let timer: NodeJS.Timeout | null = null
-    let poll: NodeJS.Timeout | null = null
-    if (kill && 'atMs' in kill) timer = setTimeout(killNow, kill.atMs)
-    if (kill && 'afterJournalMs' in kill) {
-      poll = setInterval(() => {
-        if (!existsSync(join(unit, P.journal))) return
-        clearInterval(poll!)
-        poll = null
-        timer = setTimeout(killNow, kill.afterJournalMs)
-      }, 2)
-    }
-    child.on('exit', (code, signal) => {
-      if (timer) clearTimeout(timer)
-      if (poll) clearInterval(poll)
-      resolve({code, killed: killed && signal === 'SIGKILL', ms: Date.now() - started, stderr})
-    })
+/** Runs a reset and kills it with SIGKILL as `kill` says (at an instant, or inside the replay). */
+async function runReset(unit: string, flags: string[], kill: KillAt): Promise<{code: number | null; killed: boolean; ms: number; stderr: string}> {
+  const r = await runKilled([BIN, 'factory-reset', unit, ...flags, '--yes', '--seed', 'crash', '--json'], {
+    env: {XWAY_NOW: NOW, XWAY_TEST_OP_DELAY_MS: String(OP_DELAY_MS)},
+    kill,
   })
+  return {code: r.code, killed: r.killed, ms: r.ms, stderr: r.output}
 }
 
 let dir: string
@@ -99,7 +69,7 @@ for (const [name, flags] of [['nothing kept', []], ['brand, licensing and logs k
       cpSync(template, unit, {recursive: true})
       // even iterations: uniformly over the child's whole life (start-up, reading, staging, commit);
       // odd ones: inside the replay of the committed journal (about 40 operations, OP_DELAY_MS apart)
-      const kill: Kill = i % 2 === 0 ? {atMs: Math.floor(random() * done.ms)} : {afterJournalMs: Math.floor(random() * 40 * OP_DELAY_MS)}
+      const kill: KillAt = i % 2 === 0 ? {fromStart: Math.floor(random() * done.ms)} : {afterJournal: Math.floor(random() * 40 * OP_DELAY_MS), unit}
       const where = `seed ${seed} (replay with XWAY_TEST_SEED=${seed}), iteration ${i}, kill ${JSON.stringify(kill)}`
       const run = await runReset(unit, flags, kill)
       if (run.killed) outcomes.killed++

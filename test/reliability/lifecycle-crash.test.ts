@@ -1,11 +1,10 @@
-import {spawn} from 'node:child_process'
-import {cpSync, existsSync} from 'node:fs'
+import {cpSync} from 'node:fs'
 import {join} from 'node:path'
 import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
-import {P} from '../../src/unit/paths.js'
+import {type KilledRun, type KillAt, runKilled} from '../support/crash.js'
 import {seededPrng, testSeed} from '../support/random.js'
-import {BIN, cleanup, makeUnit, PROFILES, ROOT, tempDir, unitHash, xwayAsync} from '../support/run.js'
+import {BIN, cleanup, makeUnit, PROFILES, tempDir, unitHash, xwayAsync} from '../support/run.js'
 
 // kill -9 at seeded random instants during convert and upgrade; after `image recover` the unit
 // verifies and is byte for byte either the unit before or the unit after an uninterrupted run
@@ -22,35 +21,8 @@ const hash = unitHash
  * that the instant lands among the applied operations whatever the machine's load; `fromStart`
  * counts from the spawn (startup, planning, staging, or already done).
  */
-type KillAt = {afterCommit: number} | {fromStart: number} | null
-
-function run(args: string[], unit: string, kill: KillAt): Promise<{code: number | null; ms: number; output: string; killed: boolean}> {
-  return new Promise((resolve) => {
-    const started = Date.now()
-    const child = spawn(process.execPath, [BIN, ...args], {cwd: ROOT, env: {...process.env, XWAY_DEBUG: '', ...env}, stdio: ['ignore', 'pipe', 'pipe']})
-    let output = ''
-    let killed = false
-    child.stdout.on('data', (d) => (output += d))
-    child.stderr.on('data', (d) => (output += d))
-    const timers: NodeJS.Timeout[] = []
-    const killNow = () => {
-      killed = child.kill('SIGKILL')
-    }
-    if (kill && 'fromStart' in kill) timers.push(setTimeout(killNow, kill.fromStart))
-    if (kill && 'afterCommit' in kill) {
-      const journal = join(unit, P.journal)
-      const poll = setInterval(() => {
-        if (!existsSync(journal)) return
-        clearInterval(poll)
-        timers.push(setTimeout(killNow, kill.afterCommit))
-      }, 2)
-      timers.push(poll)
-    }
-    child.on('close', (code) => {
-      for (const t of timers) clearTimeout(t)
-      resolve({code, ms: Date.now() - started, output, killed})
-    })
-  })
+function run(args: string[], unit: string, kill: KillAt): Promise<KilledRun> {
+  return runKilled([BIN, ...args], {env, kill})
 }
 
 interface Case {
@@ -79,7 +51,7 @@ async function crashOnce(dir: string, c: Case, i: number, draw: [number, number]
   const unit = join(dir, `${c.name}-${i}`)
   cpSync(c.template, unit, {recursive: true})
   // three in four instants land among the applied operations, the others anywhere in the run
-  const kill: KillAt = draw[0] < 0.75 ? {afterCommit: Math.floor(draw[1] * 6 * OP_DELAY_MS)} : {fromStart: Math.floor(draw[1] * c.ms)}
+  const kill: KillAt = draw[0] < 0.75 ? {afterJournal: Math.floor(draw[1] * 6 * OP_DELAY_MS), unit} : {fromStart: Math.floor(draw[1] * c.ms)}
   const r = await run(c.args(unit), unit, kill)
   const where = `seed ${seed}, ${c.name} iteration ${i} (kill ${JSON.stringify(kill)} ms)`
   const rec = await xwayAsync(['image', 'recover', unit, '--json'], {env: {XWAY_NOW: env.XWAY_NOW}})

@@ -1,30 +1,19 @@
-import {spawn} from 'node:child_process'
 import {cpSync, mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 import {P} from '../../src/unit/paths.js'
+import {type KilledRun, runKilled} from '../support/crash.js'
 import {seededPrng, testSeed} from '../support/random.js'
 import {cleanup, makeUnit, ROOT, tempDir, unitHash, xwayAsync, xwayJson} from '../support/run.js'
 
 const CHILD = join(ROOT, 'test/support/txn-child.ts')
 const hash = unitHash
 
-function runChild(unit: string, killAfterMs: number | null): Promise<{killed: boolean; code: number | null}> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, unit], {
-      cwd: ROOT,
-      env: {...process.env, XWAY_TEST_OP_DELAY_MS: '12', XWAY_NOW: '2026-02-01T00:00:00Z'},
-      stdio: 'ignore',
-    })
-    let killed = false
-    const timer = killAfterMs === null ? null : setTimeout(() => {
-      killed = child.kill('SIGKILL')
-    }, killAfterMs)
-    child.on('exit', (code) => {
-      if (timer) clearTimeout(timer)
-      resolve({killed, code})
-    })
+function runChild(unit: string, killAfterMs: number | null): Promise<KilledRun> {
+  return runKilled(['--import', 'tsx', CHILD, unit], {
+    env: {XWAY_TEST_OP_DELAY_MS: '12', XWAY_NOW: '2026-02-01T00:00:00Z'},
+    kill: killAfterMs === null ? null : {fromStart: killAfterMs},
   })
 }
 
