@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert'
 import {inspectUnit} from '../../src/unit/inspect.js'
 import {P} from '../../src/unit/paths.js'
 import {verifyUnit} from '../../src/unit/verify.js'
+import {CONFIRM_QUESTION, LEGACY_QUESTIONS, RESET_BANNER, X142_QUESTIONS} from '../support/reset-dialogue.js'
 import {cleanup, copyUnit, makeUnit, PROFILES, tempDir, unitHash, xway, xwayJson} from '../support/run.js'
 
 // The appliance's factory-reset dialogue, answered on piped stdin and compared line by line
@@ -15,34 +16,8 @@ const env = {XWAY_NOW: NOW}
 const hash = unitHash
 const inspect = (unit: string) => inspectUnit(unit, new Date(NOW))
 
-const BANNER = [
-  '*************************************************************',
-  'Warning! This operation resets the unit to factory default settings!',
-  '*************************************************************',
-  '',
-  'To cancel operation before final confirmation press Ctrl+C',
-]
-const X142_QUESTIONS = [
-  'Keep brand and type of the device [YES/NO]?',
-  'Keep smart licensing settings [YES/NO]?',
-  'Keep FIPS 140 configuration [YES/NO]?',
-  'Keep IP configuration [YES/NO]?',
-  'Keep dedicated management interface configuration [YES/NO]?',
-  'Keep ssh keys [YES/NO]?',
-  'Keep server certificate, associated key and CA trust store [YES/NO]?',
-  'Keep root and admin passwords [YES/NO]?',
-  'Save log files [YES/NO]?',
-]
-const LEGACY_QUESTIONS = [
-  'Keep option keys [YES/NO]?',
-  'Keep FIPS140 configuration [YES/NO]?',
-  'Keep IP configuration [YES/NO]?',
-  'Keep ssh keys [YES/NO]?',
-  'Keep server certificate, associated key and CA trust store [YES/NO]?',
-  'Keep root and admin passwords [YES/NO]?',
-  'Save log files [YES/NO]?',
-]
-const CONFIRM = 'Are you sure you want to continue [YES/NO]?'
+const BANNER = RESET_BANNER
+const CONFIRM = CONFIRM_QUESTION
 
 /** The transcript as stdout shows it when answers are piped: each question on its own line, exactly as worded. */
 function transcript(questions: string[], answers: string[]): string[] {

@@ -6,6 +6,7 @@ import {
   RESET_CONFIRM_PROMPT, RESET_WARNING_LINES, resetQuestions, runResetDialogue,
 } from '../../src/lifecycle/factory-reset.js'
 import type {ProductInfo} from '../../src/unit/unit.js'
+import {LEGACY_QUESTIONS, X142_QUESTIONS} from '../support/reset-dialogue.js'
 
 const AT = new Date('2026-03-01T00:00:00Z')
 const C00 = '116341C00-1-0A1B2C3D'
@@ -152,26 +153,8 @@ test('the plan is a pure function of state, answers and now', () => {
 })
 
 test('questions of each series come from the registry, in the documented order and wording', () => {
-  assert.equal(resetQuestions(info()).map((q) => q.prompt), [
-    'Keep brand and type of the device [YES/NO]?',
-    'Keep smart licensing settings [YES/NO]?',
-    'Keep FIPS 140 configuration [YES/NO]?',
-    'Keep IP configuration [YES/NO]?',
-    'Keep dedicated management interface configuration [YES/NO]?',
-    'Keep ssh keys [YES/NO]?',
-    'Keep server certificate, associated key and CA trust store [YES/NO]?',
-    'Keep root and admin passwords [YES/NO]?',
-    'Save log files [YES/NO]?',
-  ])
-  const legacy = [
-    'Keep option keys [YES/NO]?',
-    'Keep FIPS140 configuration [YES/NO]?',
-    'Keep IP configuration [YES/NO]?',
-    'Keep ssh keys [YES/NO]?',
-    'Keep server certificate, associated key and CA trust store [YES/NO]?',
-    'Keep root and admin passwords [YES/NO]?',
-    'Save log files [YES/NO]?',
-  ]
+  assert.equal(resetQuestions(info()).map((q) => q.prompt), X142_QUESTIONS)
+  const legacy = LEGACY_QUESTIONS
   assert.equal(resetQuestions(info({brand: 'VCS'})).map((q) => q.prompt), legacy)
   assert.equal(resetQuestions(info({softwareVersion: 'X14.0.2'})).map((q) => q.prompt), legacy)
   assert.is(RESET_WARNING_LINES[0], '*'.repeat(61))
