@@ -6,19 +6,14 @@
 import {execFileSync, spawnSync} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {dirname, join} from 'node:path'
-import {fileURLToPath, pathToFileURL} from 'node:url'
+import {join} from 'node:path'
+import {pathToFileURL} from 'node:url'
+import {bin, median, root} from './bench-lib.js'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const bin = join(root, 'bin', 'run.js')
 const work = mkdtempSync(join(tmpdir(), 'xway-bench-backup-'))
 const RUNS = 5
 const env = {...process.env, XWAY_BACKUP_PASSWORD: 'bench password, not a secret', XWAY_NOW: '2026-03-01T12:00:00Z'}
 
-function median(values) {
-  const s = [...values].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
 
 function timed(args) {
   const start = process.hrtime.bigint()

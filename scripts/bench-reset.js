@@ -12,11 +12,9 @@
 import {spawnSync} from 'node:child_process'
 import {closeSync, cpSync, fsyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {join} from 'node:path'
+import {bin, median, root} from './bench-lib.js'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const bin = join(root, 'bin', 'run.js')
 const num = (v, d) => (v !== undefined && v !== '' && Number.isFinite(Number(v)) && Number(v) > 0 ? Number(v) : d)
 const largeMb = num(process.argv[2] ?? process.env.XWAY_BENCH_LOG_MB, 500)
 const smallMb = num(process.argv[3] ?? process.env.XWAY_BENCH_SMALL_MB, 2)
@@ -44,10 +42,6 @@ function writeLogs(unit, mb) {
   }
 }
 
-function median(values) {
-  const s = [...values].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]
-}
 
 const work = mkdtempSync(join(process.env.XWAY_BENCH_DIR || tmpdir(), 'xway-bench-reset-'))
 try {

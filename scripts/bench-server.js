@@ -11,15 +11,9 @@ import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {Agent as HttpsAgent, request as httpsRequest} from 'node:https'
 import {cpus, tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {promisify} from 'node:util'
+import {arg, dist, root} from './bench-lib.js'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const dist = (p) => import(join(root, 'dist', p))
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`)
-  return i > 0 ? Number(process.argv[i + 1]) : fallback
-}
 const AGENTS = arg('agents', 50)
 const SECONDS = arg('seconds', 5)
 

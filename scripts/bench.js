@@ -6,11 +6,9 @@
 import {execFileSync, spawnSync} from 'node:child_process'
 import {createWriteStream, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {join} from 'node:path'
+import {bin, median, root} from './bench-lib.js'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const bin = join(root, 'bin', 'run.js')
 const work = mkdtempSync(join(tmpdir(), 'xway-bench-'))
 
 function time(cmd, args, options = {}) {
@@ -20,10 +18,6 @@ function time(cmd, args, options = {}) {
   return Number(process.hrtime.bigint() - start) / 1e6
 }
 
-export function median(values) {
-  const s = [...values].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
 
 function medianOf(n, fn) {
   const values = []
@@ -100,7 +94,7 @@ try {
   rmSync(work, {recursive: true, force: true})
 }
 
-for (const name of readdirSync(join(root, 'scripts')).filter((n) => /^bench-.+\.js$/.test(n)).sort()) {
+for (const name of readdirSync(join(root, 'scripts')).filter((n) => /^bench-.+\.js$/.test(n) && n !== 'bench-lib.js').sort()) {
   console.log(`\n== ${name}`)
   const r = spawnSync(process.execPath, [join(root, 'scripts', name)], {stdio: 'inherit'})
   if (r.status !== 0) console.log(`${name} exited ${r.status}`)
