@@ -1,9 +1,8 @@
-import {closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync} from 'node:fs'
-import {dirname} from 'node:path'
+import {closeSync, constants, openSync, readFileSync, renameSync, unlinkSync, writeSync} from 'node:fs'
 import {UnitBusyError} from '../errors.js'
-import {P, unitPath} from './paths.js'
+import type {UnitLock} from './store.js'
 
-interface LockOwner {
+export interface LockOwner {
   pid: number
   command: string
   since: string
@@ -19,17 +18,28 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** The owner recorded in a lock file; never follows a link (a planted link reads as no owner). */
 function readOwner(path: string): LockOwner | null {
+  let fd: number
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as LockOwner
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
   } catch {
     return null
   }
+  try {
+    const owner = JSON.parse(readFileSync(fd, 'utf8')) as LockOwner
+    return typeof owner?.pid === 'number' ? owner : null
+  } catch {
+    return null
+  } finally {
+    closeSync(fd)
+  }
 }
 
+/** O_CREAT|O_EXCL never follows a link: an existing link, like an existing file, is EEXIST. */
 function tryCreate(path: string, owner: LockOwner): boolean {
   try {
-    const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
+    const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
     writeSync(fd, JSON.stringify(owner))
     closeSync(fd)
     return true
@@ -39,9 +49,9 @@ function tryCreate(path: string, owner: LockOwner): boolean {
   }
 }
 
-/** The live process holding the unit's lock, if any (a dead owner's lock is stale). */
-export function liveLockOwner(unit: string): LockOwner | null {
-  const owner = readOwner(unitPath(unit, P.lock))
+/** The live process holding a lock file, if any (a dead owner's lock is stale). */
+export function liveLockOwner(path: string): LockOwner | null {
+  const owner = readOwner(path)
   return owner && processAlive(owner.pid) ? owner : null
 }
 
@@ -51,19 +61,12 @@ export function lockedError(owner: LockOwner): UnitBusyError {
   })
 }
 
-/** A held lock on a unit; release() is idempotent. */
-export interface UnitLock {
-  release(): void
-}
-
 /**
  * One writer per unit. The lock is a file created with O_EXCL; a lock whose process is dead is
  * taken over under a short second lock, so that two processes finding the same stale lock cannot
- * both take it.
+ * both take it. `path` is the lock file's host path, in a folder the store has checked.
  */
-export function acquireUnitLock(unit: string, command: string): UnitLock {
-  const path = unitPath(unit, P.lock)
-  mkdirSync(dirname(path), {recursive: true})
+export function acquireLock(path: string, command: string): UnitLock {
   const owner: LockOwner = {pid: process.pid, command, since: new Date().toISOString()}
   for (let attempt = 0; attempt < 5; attempt++) {
     if (tryCreate(path, owner)) return release(path)

@@ -1,15 +1,14 @@
 import {createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync} from 'node:fs'
-import {readlink} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 import {pipeline} from 'node:stream/promises'
 import {BadInputError, RefusedError} from '../errors.js'
-import {areaOf, type AreaName} from '../areas/registry.js'
-import {fsyncPath, walk} from './fsutil.js'
-import {acquireUnitLock} from './lock.js'
-import {isTransient, P, unitPath} from './paths.js'
+import {fsyncPath} from './fsutil.js'
+import {openStore} from './open-store.js'
+import {P} from './paths.js'
+import type {UnitReader} from './store.js'
 import {extractTarGz, type PackEntry, tarGzStream} from './tar.js'
-import {assertNoJournal} from './transaction.js'
-import {openUnit} from './unit.js'
+import {isTransient} from './tool-paths.js'
+import {assertNoPendingJournal} from './transaction.js'
 
 export interface PackResult {
   unit: string
@@ -19,25 +18,27 @@ export interface PackResult {
 }
 
 /** Entries of a unit for packing: sorted, without the tool's lock and journal. */
-export async function unitEntries(unit: string): Promise<PackEntry[]> {
+export function unitEntries(files: UnitReader, root: string): PackEntry[] {
   const entries: PackEntry[] = []
-  for (const {rel, stat} of walk(unit, (rel) => !isTransient(rel))) {
-    if (stat.isDirectory()) entries.push({rel, kind: 'dir', mode: stat.mode & 0o7777, size: 0})
-    else if (stat.isSymbolicLink()) entries.push({rel, kind: 'symlink', mode: 0o777, size: 0, linkTarget: await readlink(join(unit, rel))})
-    else if (stat.isFile()) entries.push({rel, kind: 'file', mode: stat.mode & 0o7777, size: stat.size, source: join(unit, rel)})
+  for (const {rel, stat} of files.walk('', (rel) => !isTransient(rel))) {
+    if (stat.kind === 'dir') entries.push({rel, kind: 'dir', mode: stat.mode, size: 0})
+    else if (stat.kind === 'symlink') entries.push({rel, kind: 'symlink', mode: 0o777, size: 0, linkTarget: files.readlink(rel)})
+    else if (stat.kind === 'file') entries.push({rel, kind: 'file', mode: stat.mode, size: stat.size, source: join(root, rel)})
   }
   return entries
 }
 
 /** `image pack`: a reproducible .tar.gz of the unit (fixed mtimes, owners and order). */
 export async function packUnit(unitArg: string, file: string): Promise<PackResult> {
-  const unit = openUnit(unitArg).path
-  const lock = acquireUnitLock(unit, 'image pack')
+  const store = await openStore(unitArg)
+  if (store.reader().stat(P.productInfo)?.kind !== 'file') throw new BadInputError(`${unitArg} is not a unit (${P.productInfo} is missing).`)
+  const lock = store.lock('image pack')
+  const unit = store.path
   const out = resolve(file)
   const part = `${out}.part`
   try {
-    assertNoJournal(unit)
-    const entries = await unitEntries(unit)
+    assertNoPendingJournal(store, unitArg)
+    const entries = unitEntries(store.reader(), unit)
     mkdirSync(dirname(out), {recursive: true})
     await pipeline(tarGzStream(entries, {level: 6}), createWriteStream(part, {mode: 0o600, highWaterMark: 1 << 20}))
     fsyncPath(part)
@@ -93,33 +94,4 @@ export async function unpackUnit(file: string, unitArg: string): Promise<UnpackR
     rmSync(tmp, {recursive: true, force: true})
     throw error
   }
-}
-
-export interface DiffResult {
-  a: string
-  b: string
-  identical: boolean
-  areas: AreaName[]
-  files: Array<{path: string; area: AreaName | null; change: 'added' | 'removed' | 'changed'}>
-}
-
-/** `image diff`: the areas and files that differ between two units (B relative to A). */
-export function diffUnits(aArg: string, bArg: string): DiffResult {
-  const a = openUnit(aArg).path
-  const b = openUnit(bArg).path
-  const list = (root: string) => new Map(walk(root, (rel) => !isTransient(rel)).filter((e) => !e.stat.isDirectory()).map((e) => [e.rel, e.stat]))
-  const la = list(a)
-  const lb = list(b)
-  const files: DiffResult['files'] = []
-  for (const [rel, sa] of la) {
-    const sb = lb.get(rel)
-    if (!sb) files.push({path: rel, area: areaOf(rel), change: 'removed'})
-    else if (sa.size !== sb.size || (sa.mode & 0o7777) !== (sb.mode & 0o7777) || !readFileSync(unitPath(a, rel)).equals(readFileSync(unitPath(b, rel)))) {
-      files.push({path: rel, area: areaOf(rel), change: 'changed'})
-    }
-  }
-  for (const rel of lb.keys()) if (!la.has(rel)) files.push({path: rel, area: areaOf(rel), change: 'added'})
-  files.sort((x, y) => x.path.localeCompare(y.path))
-  const areas = [...new Set(files.map((f) => f.area).filter((x): x is AreaName => x !== null))]
-  return {a: aArg, b: bArg, identical: files.length === 0, areas, files}
 }

@@ -1,4 +1,4 @@
-import {join, resolve} from 'node:path'
+import {isTransient, TOOL} from './tool-paths.js'
 
 /** Paths inside a unit, following the real appliance where they are known (SPEC 2). */
 export const P = {
@@ -37,26 +37,15 @@ export const P = {
   payloadDir: 'mnt/harddisk/factory-reset',
   payloadRk: 'mnt/harddisk/factory-reset/rk',
   payloadImage: 'mnt/harddisk/factory-reset/tandberg-image.tar.gz',
-  toolDir: 'var/lib/xway',
-  lock: 'var/lib/xway/lock',
-  journal: 'var/lib/xway/journal',
-  txnDir: 'var/lib/xway/txn',
-  /** what committed deletes left behind, being removed in the background (transient) */
-  trashDir: 'var/lib/xway/trash',
-  audit: 'var/lib/xway/audit.jsonl',
+  toolDir: TOOL.dir,
+  lock: TOOL.lock,
+  journal: TOOL.journal,
+  txnDir: TOOL.txnDir,
+  trashDir: TOOL.trashDir,
+  audit: TOOL.audit,
 } as const
 
-/** What `image pack` and tree hashes leave out: the tool's transient state, never part of a unit's identity. */
-export const TRANSIENT = new Set<string>([P.lock, P.journal, P.txnDir, `${P.lock}.takeover`])
-
-export function isTransient(rel: string): boolean {
-  if (TRANSIENT.has(rel)) return true
-  return rel.startsWith(`${P.txnDir}/`) || rel === P.trashDir || rel.startsWith(`${P.trashDir}/`) || rel.startsWith(`${P.journal}.`) || rel.startsWith(`${P.lock}.`)
-}
-
-export function unitPath(unit: string, rel: string): string {
-  return join(resolve(unit), rel)
-}
+export {isTransient}
 
 export const SSH_KEY_TYPES = ['rsa', 'ecdsa', 'ed25519'] as const
 export function sshKeyPath(type: string): string {

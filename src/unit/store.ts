@@ -90,6 +90,8 @@ export interface UnitStore {
   hasPendingJournal(): boolean
   /** the pending journal's command, when readable */
   pendingCommand(): string | null
+  /** the live process holding the writer lock, if any (a pending journal is then its work in progress) */
+  liveWriter?(): {pid: number; command: string; since: string} | null
   /** an empty folder on the host for files a transaction streams before commit; removed by discardScratch */
   scratch(): string
   discardScratch(): void

@@ -1,8 +1,6 @@
-import {existsSync, readFileSync, statSync} from 'node:fs'
-import {resolve} from 'node:path'
 import {BadInputError} from '../errors.js'
-import {P, unitPath} from './paths.js'
-import {assertNoJournal} from './transaction.js'
+import {P} from './paths.js'
+import type {UnitReader} from './store.js'
 
 export type Brand = 'Expressway' | 'VCS'
 export type UnitType = 'Expressway-C' | 'Expressway-E'
@@ -67,39 +65,19 @@ export function udiOf(info: Pick<ProductInfo, 'pid' | 'serial'>): string {
   return `PID:${info.pid},SN:${info.serial}`
 }
 
-/** A unit opened for reading: its path and product identity. */
-export interface Unit {
-  path: string
-  info: ProductInfo
-}
-
-export function openUnit(path: string, options: {allowJournal?: boolean} = {}): Unit {
-  const abs = resolve(path)
-  if (!existsSync(abs) || !statSync(abs).isDirectory()) {
-    throw new BadInputError(`${path} is not a unit (no such directory).`, {actions: ['Build one with: xway image create UNIT --profile FILE']})
-  }
-  const infoPath = unitPath(abs, P.productInfo)
-  if (!existsSync(infoPath)) {
-    throw new BadInputError(`${path} is not a unit (${P.productInfo} is missing).`, {actions: ['Build one with: xway image create UNIT --profile FILE']})
-  }
-  if (!options.allowJournal) assertNoJournal(abs)
-  return {path: abs, info: parseProductInfo(readFileSync(infoPath, 'utf8'))}
-}
-
-export function readJson<T>(unit: string, rel: string, fallback?: T): T {
-  const path = unitPath(unit, rel)
-  if (!existsSync(path)) {
+export function readJson<T>(files: UnitReader, rel: string, fallback?: T): T {
+  const data = files.read(rel)
+  if (data === null) {
     if (fallback !== undefined) return fallback
     throw new BadInputError(`${rel} is missing from the unit.`, {actions: ['Run xway image verify on the unit.']})
   }
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T
+    return JSON.parse(data.toString('utf8')) as T
   } catch {
     throw new BadInputError(`${rel} is not valid JSON.`, {actions: ['Run xway image verify on the unit.']})
   }
 }
 
-export function readText(unit: string, rel: string): string | null {
-  const path = unitPath(unit, rel)
-  return existsSync(path) ? readFileSync(path, 'utf8') : null
+export function readText(files: UnitReader, rel: string): string | null {
+  return files.read(rel)?.toString('utf8') ?? null
 }
