@@ -115,6 +115,32 @@ export function area(name: AreaName): Area {
   return found
 }
 
+/** Paths of areas that are folders (the others are files). */
+const FOLDER_PATHS = new Set<string>([P.optionKeysDir, P.licensingDir, P.fipsDir, P.sshDir, P.certsDir, P.usersDir, P.logDir, P.configDir, P.clusterDir])
+
+/**
+ * Every folder the areas live in, and the areas' own folders: all must be real folders (a link
+ * there would lead a command outside the unit). The factory payload's folder and the agent trust
+ * store are the product's and count too.
+ */
+export function structuralFolders(): string[] {
+  const out = new Set<string>()
+  const add = (rel: string) => {
+    for (let d = rel; d !== ''; d = d.includes('/') ? d.slice(0, d.lastIndexOf('/')) : '') out.add(d)
+  }
+  for (const a of AREAS) for (const p of a.paths) add(FOLDER_PATHS.has(p) ? p : p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '')
+  add(P.licensingTrustDir)
+  add(P.payloadDir)
+  add(P.sniDir)
+  out.delete('')
+  return [...out]
+}
+
+/** Area paths that are files: a link or folder there is refused. */
+export function areaFiles(): string[] {
+  return AREAS.flatMap((a) => a.paths).filter((p) => !FOLDER_PATHS.has(p))
+}
+
 /** The area a unit-relative path belongs to, or null (product files, payload, tool state). */
 export function areaOf(rel: string): AreaName | null {
   for (const a of AREAS) {
