@@ -4,7 +4,7 @@ import {resolveBackupPassword} from '../../src/backup/password.js'
 import {XwayCommand} from '../../src/cli/base.js'
 import {now} from '../../src/clock.js'
 import {UsageError} from '../../src/errors.js'
-import {openUnit} from '../../src/unit/unit.js'
+import {openUnit} from '../../src/areas/open.js'
 
 export default class BackupCreate extends XwayCommand<CreateBackupResult> {
   static override description = 'Back up a unit into an encrypted file (AES-256-GCM, PBKDF2-HMAC-SHA256): bootstrap key, configuration, cluster, users and passwords, certificates, smart licensing, option keys, IP and management configuration; not logs, not ssh host keys'
@@ -20,7 +20,7 @@ export default class BackupCreate extends XwayCommand<CreateBackupResult> {
 
   async run(): Promise<CreateBackupResult> {
     const {args, flags} = await this.parse(BackupCreate)
-    openUnit(args.unit)
+    await openUnit(args.unit)
     const at = now()
     const password = await resolveBackupPassword({
       passwordFile: flags['password-file'],

@@ -9,7 +9,7 @@ export default class FipsStatus extends XwayCommand<FipsStatusResult> {
 
   async run(): Promise<FipsStatusResult> {
     const {args} = await this.parse(FipsStatus)
-    const result = fipsStatus(args.unit)
+    const result = await fipsStatus(args.unit)
     this.say(`FIPS 140 mode: ${result.fips.enabled ? `on (since ${result.fips.enabledAt})` : 'off'}; crypto policy: ${result.policy}`)
     if (!result.available) this.say(`Not available: ${result.reason}`)
     return result

@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
-import {diffUnits, type DiffResult} from '../../src/unit/pack.js'
+import {diffUnits, type DiffResult} from '../../src/report/diff.js'
 
 export default class ImageDiff extends XwayCommand<DiffResult> {
   static override description = 'List the areas and files that differ between two units'
@@ -12,7 +12,7 @@ export default class ImageDiff extends XwayCommand<DiffResult> {
 
   async run(): Promise<DiffResult> {
     const {args} = await this.parse(ImageDiff)
-    const result = diffUnits(args.a, args.b)
+    const result = await diffUnits(args.a, args.b)
     if (result.identical) this.say('identical')
     else {
       this.say(`areas: ${result.areas.join(', ') || '(files outside areas only)'}`)

@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
 import {now} from '../../src/clock.js'
-import {inspectUnit, type InspectResult} from '../../src/unit/inspect.js'
+import {inspectUnit, type InspectResult} from '../../src/report/inspect.js'
 
 export default class ImageInspect extends XwayCommand<InspectResult> {
   static override description = 'Show everything about a unit: identity, network, keys, certificates, users, option keys, licensing, usage, logs, alarms'
@@ -10,7 +10,7 @@ export default class ImageInspect extends XwayCommand<InspectResult> {
 
   async run(): Promise<InspectResult> {
     const {args} = await this.parse(ImageInspect)
-    const r = inspectUnit(args.unit, now())
+    const r = await inspectUnit(args.unit, now())
     if (!this.jsonEnabled()) {
       this.say(`${r.unit}: ${r.brand} ${r.type} ${r.softwareVersion} (${r.edition})  ${r.hardware.udi}`)
       this.say(`  network   ${r.network.hostname || '(no hostname)'}${r.network.domain ? '.' + r.network.domain : ''}  ${r.network.lan1.address}  dns ${r.network.dns.join(', ') || 'none'}`)

@@ -16,7 +16,7 @@ export default class LabStatus extends XwayCommand<LabStatusResult> {
 
   async run(): Promise<LabStatusResult> {
     const {args} = await this.parse(LabStatus)
-    const result = labStatus(args.dir, now())
+    const result = await labStatus(args.dir, now())
     this.say(`Lab ${result.lab} (${result.out}); license server ${result.licenseServer.url}`)
     for (const line of renderLabTable(result.units)) this.say(line)
     return result

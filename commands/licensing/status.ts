@@ -15,7 +15,7 @@ export default class LicensingStatus extends XwayCommand<LicensingView> {
 
   async run(): Promise<LicensingView> {
     const {args} = await this.parse(LicensingStatus)
-    const view = unitLicensingStatus(args.unit, now())
+    const view = await unitLicensingStatus(args.unit, now())
     for (const line of licensingLines(view)) this.say(line)
     return view
   }

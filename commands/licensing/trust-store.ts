@@ -11,7 +11,7 @@ export default class LicensingTrustStore extends XwayCommand<TrustStoreResult> {
 
   async run(): Promise<TrustStoreResult> {
     const {args} = await this.parse(LicensingTrustStore)
-    const result = unitTrustStore(args.unit)
+    const result = await unitTrustStore(args.unit)
     for (const t of result.trustStore) this.say(`${t.lab ? 'lab ' : 'root'}  ${t.subject}\n      SHA-256 ${t.fingerprint}`)
     return result
   }

@@ -9,7 +9,7 @@ export default class OptionKeysList extends XwayCommand<OptionKeysListResult> {
 
   async run(): Promise<OptionKeysListResult> {
     const {args} = await this.parse(OptionKeysList)
-    const result = listOptionKeys(args.unit)
+    const result = await listOptionKeys(args.unit)
     if (result.optionKeys.length === 0) this.say('No option keys')
     for (const k of result.optionKeys) this.say(`${k.key}  ${k.feature}  ${k.name}`)
     return result

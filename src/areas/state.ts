@@ -1,4 +1,5 @@
 import {P} from '../unit/paths.js'
+import type {UnitReader} from '../unit/store.js'
 import {readJson} from '../unit/unit.js'
 
 /** File formats of the areas (documented in docs/unit-format.md). */
@@ -62,15 +63,15 @@ export interface UsageFile {
   exportControl: {state: ExportControlState}
 }
 
-export const readIp = (unit: string) => readJson<IpConfig>(unit, P.ip)
-export const readMgmt = (unit: string) => readJson<MgmtConfig>(unit, P.mgmt)
-export const readUsers = (unit: string) => readJson<UsersFile>(unit, P.users)
-export const readFips = (unit: string) => readJson<FipsConfig>(unit, P.fips, {enabled: false})
-export const readOptionKeys = (unit: string) => readJson<OptionKeysFile>(unit, P.optionKeys, {keys: []})
-export const readCluster = (unit: string) => readJson<ClusterFile>(unit, P.cluster, {cluster: null})
-export const readAlarms = (unit: string) => readJson<AlarmsFile>(unit, P.alarms, {alarms: []})
-export const readUsage = (unit: string) =>
-  readJson<UsageFile>(unit, P.usage, {calls: 0, desktop: 0, room: 0, webrtc: false, exportControl: {state: 'ok'}})
+export const readIp = (files: UnitReader) => readJson<IpConfig>(files, P.ip)
+export const readMgmt = (files: UnitReader) => readJson<MgmtConfig>(files, P.mgmt)
+export const readUsers = (files: UnitReader) => readJson<UsersFile>(files, P.users)
+export const readFips = (files: UnitReader) => readJson<FipsConfig>(files, P.fips, {enabled: false})
+export const readOptionKeys = (files: UnitReader) => readJson<OptionKeysFile>(files, P.optionKeys, {keys: []})
+export const readCluster = (files: UnitReader) => readJson<ClusterFile>(files, P.cluster, {cluster: null})
+export const readAlarms = (files: UnitReader) => readJson<AlarmsFile>(files, P.alarms, {alarms: []})
+export const readUsage = (files: UnitReader) =>
+  readJson<UsageFile>(files, P.usage, {calls: 0, desktop: 0, room: 0, webrtc: false, exportControl: {state: 'ok'}})
 
 /** Alarms of the appliance that xway raises; titles follow the appliance's wording. */
 export const ALARMS = {

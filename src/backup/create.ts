@@ -1,15 +1,14 @@
 // `xway backup create`: the backup areas of a unit, as a .tar.gz whose first entry is the
 // manifest, sealed in the encrypted container (docs/backup-format.md).
 import {mkdirSync} from 'node:fs'
+import {openUnit, unitFromStore} from '../areas/open.js'
 import {dirname, isAbsolute, relative, resolve} from 'node:path'
 import {readFips} from '../areas/state.js'
 import {policyFor} from '../crypto/policy.js'
 import {UsageError} from '../errors.js'
-import {acquireUnitLock} from '../unit/lock.js'
-import {unitPath} from '../unit/paths.js'
 import {type PackEntry, tarGzStream} from '../unit/tar.js'
-import {assertNoJournal} from '../unit/transaction.js'
-import {openUnit, type ProductInfo} from '../unit/unit.js'
+import {assertNoPendingJournal} from '../unit/transaction.js'
+import {type ProductInfo} from '../unit/unit.js'
 import {encryptFile} from './container.js'
 import {type BackupManifest, buildManifest, MANIFEST_NAME, type ManifestSummary, scanBackupAreas, summarize} from './manifest.js'
 
@@ -61,29 +60,30 @@ function inside(parent: string, child: string): boolean {
  * into the archive), so that the manifest and the content describe one state.
  */
 export async function createBackup(unitArg: string, options: CreateBackupOptions): Promise<CreateBackupResult> {
-  const unit = openUnit(unitArg)
+  const opened = await openUnit(unitArg)
   const cwd = options.cwd ?? process.cwd()
-  const name = options.output ?? defaultBackupName(unit.info, options.at)
+  const name = options.output ?? defaultBackupName(opened.info, options.at)
   const outPath = resolve(cwd, name)
-  if (inside(unit.path, outPath)) {
+  if (inside(opened.path, outPath)) {
     throw new UsageError(`the backup cannot be written inside the unit it backs up (${name})`, {
       actions: ['Give -o a path outside the unit.'],
     })
   }
 
-  const lock = acquireUnitLock(unit.path, 'backup create')
+  const lock = opened.store.lock('backup create')
   try {
-    assertNoJournal(unit.path)
-    const fips = readFips(unit.path).enabled
+    assertNoPendingJournal(opened.store, unitArg)
+    const unit = unitFromStore(unitArg, opened.store)
+    const fips = readFips(unit.files).enabled
     const iterations = backupIterations(fips)
-    const content = await scanBackupAreas(unit.path)
+    const content = scanBackupAreas(unit.files, unitArg)
     const manifest: BackupManifest = buildManifest(unit.info, fips, options.at, iterations, content)
     const mtime = Math.floor(options.at.getTime() / 1000)
     const manifestData = Buffer.from(JSON.stringify(manifest, null, 2) + '\n')
     const entries: PackEntry[] = [
       {rel: MANIFEST_NAME, kind: 'file', mode: 0o600, size: manifestData.length, data: manifestData},
       ...content.directories.map((rel): PackEntry => ({rel, kind: 'dir', mode: 0o755, size: 0})),
-      ...content.files.map((f): PackEntry => ({rel: f.path, kind: 'file', mode: f.mode, size: f.size, source: unitPath(unit.path, f.path)})),
+      ...content.files.map((f): PackEntry => ({rel: f.path, kind: 'file', mode: f.mode, size: f.size, data: f.data})),
     ]
     mkdirSync(dirname(outPath), {recursive: true})
     const {bytes, kdfMs} = await encryptFile(tarGzStream(entries, {mtime, level: 6}), outPath, options.password, {iterations})

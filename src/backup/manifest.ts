@@ -6,8 +6,7 @@ import {createReadStream} from 'node:fs'
 import {posix} from 'node:path'
 import {AREAS, areaOf, type AreaName} from '../areas/registry.js'
 import {BadInputError, FailedError} from '../errors.js'
-import {statOrNull, walk} from '../unit/fsutil.js'
-import {unitPath} from '../unit/paths.js'
+import type {UnitReader} from '../unit/store.js'
 import type {Brand, Edition, ProductInfo, UnitType} from '../unit/unit.js'
 
 /** Version of the manifest layout (independent of the container's format version). */
@@ -68,35 +67,35 @@ export async function sha256OfFile(path: string): Promise<{sha256: string; size:
 }
 
 /**
- * Lists and hashes what the backup areas hold on a unit (first pass of `backup create`;
- * the caller holds the unit lock). Streams every file: memory does not grow with size.
+ * Lists, reads and hashes what the backup areas hold on a unit (the caller holds the unit lock).
+ * A backup carries configuration only (logs are not in it), so contents are read into memory.
+ * A link or device in a backup area is refused: a backup carries files and folders only.
  */
-export async function scanBackupAreas(unit: string): Promise<{areas: AreaName[]; directories: string[]; files: ManifestFile[]}> {
+export function scanBackupAreas(unit: UnitReader, unitArg: string): {areas: AreaName[]; directories: string[]; files: Array<ManifestFile & {data: Buffer}>} {
   const areas = backupAreas()
   const directories: string[] = []
-  const files: ManifestFile[] = []
-  const addFile = async (rel: string, mode: number) => {
-    const {sha256, size} = await sha256OfFile(unitPath(unit, rel))
-    files.push({path: rel, size, mode: mode & 0o777, sha256})
+  const files: Array<ManifestFile & {data: Buffer}> = []
+  const addFile = (rel: string, mode: number) => {
+    const data = unit.read(rel)!
+    files.push({path: rel, size: data.length, mode: mode & 0o777, sha256: createHash('sha256').update(data).digest('hex'), data})
   }
-  const refuse = (rel: string) => new FailedError(`${rel} is neither a regular file nor a directory: a backup carries only those`, {
-    actions: [`Run: xway image verify ${unit}`],
+  const refuse = (rel: string, kind: string) => new BadInputError(`${rel} is ${kind === 'symlink' ? 'a symbolic link' : 'a device, FIFO or socket'}: a backup carries only files and folders, and xway never follows a link in a unit.`, {
+    actions: [`Remove ${rel} from the unit (xway image verify ${unitArg} lists such entries), then back it up again.`],
   })
   for (const name of areas) {
     for (const root of AREAS.find((a) => a.name === name)!.paths) {
-      const stat = statOrNull(unitPath(unit, root))
+      const stat = unit.stat(root)
       if (stat === null) continue
-      if (stat.isFile()) {
-        await addFile(root, stat.mode)
+      if (stat.kind === 'file') {
+        addFile(root, stat.mode)
         continue
       }
-      if (!stat.isDirectory()) throw refuse(root)
+      if (stat.kind !== 'dir') throw refuse(root, stat.kind)
       directories.push(root)
-      for (const entry of walk(unitPath(unit, root))) {
-        const rel = `${root}/${entry.rel}`
-        if (entry.stat.isDirectory()) directories.push(rel)
-        else if (entry.stat.isFile()) await addFile(rel, entry.stat.mode)
-        else throw refuse(rel)
+      for (const entry of unit.walk(root)) {
+        if (entry.stat.kind === 'dir') directories.push(entry.rel)
+        else if (entry.stat.kind === 'file') addFile(entry.rel, entry.stat.mode)
+        else throw refuse(entry.rel, entry.stat.kind)
       }
     }
   }
@@ -122,7 +121,7 @@ export function buildManifest(
     kdf: {iterations},
     areas: content.areas,
     directories: content.directories,
-    files: content.files,
+    files: content.files.map(({path, size, mode, sha256}) => ({path, size, mode, sha256})),
   }
 }
 

@@ -1,7 +1,7 @@
 // `xway backup inspect` and `xway backup restore`: authenticate and extract the whole backup
 // into staging, check every file against the manifest, then apply the appliance's rules,
 // then replace the backup areas in one transaction (SPEC 4 "Backup and restore").
-import {chmodSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync} from 'node:fs'
+import {chmodSync, createReadStream, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, posix} from 'node:path'
 import {pipeline} from 'node:stream/promises'
@@ -11,9 +11,11 @@ import {type ClusterFile, readCluster, readFips} from '../areas/state.js'
 import {BadInputError, FailedError, RefusedError, XwayError} from '../errors.js'
 import {defaultLicensingState, type LicensingState, normalizeLicensing, readLicensing} from '../licensing/state.js'
 import {P} from '../unit/paths.js'
+import type {UnitReader} from '../unit/store.js'
 import {type ExtractedEntry, extractTar} from '../unit/tar.js'
-import {changeUnit, type UnitTransaction} from '../unit/transaction.js'
-import {openUnit, type ProductInfo} from '../unit/unit.js'
+import {changeUnit, openUnit} from '../areas/open.js'
+import type {UnitTransaction} from '../unit/transaction.js'
+import {type ProductInfo} from '../unit/unit.js'
 import {type BackupHeaderInfo, createDecryptStream} from './container.js'
 import {type BackupManifest, MANIFEST_NAME, MAX_MANIFEST_BYTES, type ManifestSummary, parseManifest, sha256OfFile, summarize} from './manifest.js'
 
@@ -296,7 +298,7 @@ function readBackupLicensing(root: string, manifest: BackupManifest): LicensingS
   }
 }
 
-function unitEvaluation(unit: string): LicensingState['evaluation'] | null {
+function unitEvaluation(unit: UnitReader): LicensingState['evaluation'] | null {
   try {
     return readLicensing(unit).evaluation
   } catch {
@@ -317,7 +319,7 @@ function apply(tx: UnitTransaction, extracted: ExtractedBackup, plan: RestorePla
         continue
       }
     }
-    renameSync(join(root, f.path), tx.stage(f.path))
+    tx.writeFrom(f.path, join(root, f.path), f.mode)
   }
   tx.audit({
     restored: plan.areas,
@@ -334,9 +336,9 @@ class Cancelled extends Error {
 }
 
 /** Fails early, before a password is asked, when the unit cannot be restored whatever the backup. */
-export function checkRestoreTarget(unitArg: string): void {
-  const unit = openUnit(unitArg)
-  assertNotInCluster({cluster: readCluster(unit.path).cluster}, unitArg)
+export async function checkRestoreTarget(unitArg: string): Promise<void> {
+  const unit = await openUnit(unitArg)
+  assertNotInCluster({cluster: readCluster(unit.files).cluster}, unitArg)
 }
 
 /**
@@ -345,19 +347,18 @@ export function checkRestoreTarget(unitArg: string): void {
  * Any failure before the commit leaves the unit byte-for-byte unchanged.
  */
 export async function restoreBackup(unitArg: string, file: string, password: string, options: RestoreOptions = {}): Promise<RestoreResult> {
-  const unit = openUnit(unitArg)
+  const opened = await openUnit(unitArg)
   checkFile(file)
   try {
-    return await changeUnit(unit.path, 'backup restore', async (tx) => {
-      const staging = join(tx.txnDir, 'restore')
-      mkdirSync(staging, {recursive: true})
+    return await changeUnit(opened, 'backup restore', async (tx, unit) => {
+      const staging = tx.scratch('restore')
       const extracted = await extractBackup(file, password, staging)
       const {manifest} = extracted
-      const target: RestoreTarget = {info: unit.info, fips: readFips(unit.path).enabled, cluster: readCluster(unit.path).cluster}
+      const target: RestoreTarget = {info: unit.info, fips: readFips(unit.files).enabled, cluster: readCluster(unit.files).cluster}
       const backupLicensing = manifest.areas.includes('licensing') ? readBackupLicensing(staging, manifest) : null
       const plan = planRestore(target, manifest, backupLicensing !== null && hasRegistration(backupLicensing, manifest), unitArg)
       if (options.confirm && !(await options.confirm(plan))) throw new Cancelled(plan)
-      const otherSystem = !plan.sameSerial && backupLicensing !== null ? licensingForOtherSystem(backupLicensing, unitEvaluation(unit.path)) : null
+      const otherSystem = !plan.sameSerial && backupLicensing !== null ? licensingForOtherSystem(backupLicensing, unitEvaluation(unit.files)) : null
       apply(tx, extracted, plan, otherSystem)
       return {
         unit: unitArg,

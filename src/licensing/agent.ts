@@ -1,12 +1,13 @@
 import {createPrivateKey, generateKeyPair, type KeyObject} from 'node:crypto'
-import {existsSync} from 'node:fs'
 import {promisify} from 'node:util'
 import {clearAlarm, raiseAlarm, readAlarms, readIp, readUsage, type AlarmsFile, type IpConfig, type UsageFile} from '../areas/state.js'
 import {privateKeyPem, publicKeyPem} from '../crypto/keys.js'
 import {BadInputError, RefusedError, UnreachableError, UsageError, XwayError} from '../errors.js'
-import {P, unitPath} from '../unit/paths.js'
-import {changeUnit, type UnitTransaction} from '../unit/transaction.js'
-import {openUnit, readText, type Unit} from '../unit/unit.js'
+import {P} from '../unit/paths.js'
+import type {UnitReader} from '../unit/store.js'
+import {type Unit, changeUnit, openUnit} from '../areas/open.js'
+import type {UnitTransaction} from '../unit/transaction.js'
+import {readText} from '../unit/unit.js'
 import {call, testConnection, TransportError, type ClientOptions, type PresentedCertificate, type TransportTarget} from './client.js'
 import {
   formatUdi, LicenseServerError, type AgentRequest, type AuthorizeReply, type DeregisterReply, type LicenseCounts,
@@ -115,17 +116,17 @@ class AgentSession {
   lastOffline = false
 
   constructor(readonly unit: Unit, readonly unitArg: string, readonly tx: UnitTransaction, readonly at: Date) {
-    this.state = readLicensing(unit.path)
+    this.state = readLicensing(unit.files)
     this.stateBefore = JSON.stringify(this.state)
-    this.alarms = readAlarms(unit.path)
+    this.alarms = readAlarms(unit.files)
     this.alarmsBefore = JSON.stringify(this.alarms)
-    this.ip = readIp(unit.path)
-    this.usage = readUsage(unit.path)
+    this.ip = readIp(unit.files)
+    this.usage = readUsage(unit.files)
     this.udi = formatUdi(unit.info.pid, unit.info.serial)
   }
 
-  get path(): string {
-    return this.unit.path
+  get files(): UnitReader {
+    return this.unit.files
   }
 
   /** The identity sent to the server: hostname and LAN1 address, or nothing when hidden. */
@@ -142,7 +143,7 @@ class AgentSession {
   /** The agent key: read from agent.key, or generated (node:crypto, off the event loop) at the first registration. */
   async agentKey(): Promise<KeyObject> {
     if (this.key) return this.key
-    const pem = readText(this.path, P.agentKey)
+    const pem = readText(this.files, P.agentKey)
     if (pem !== null) {
       try {
         this.key = createPrivateKey(pem)
@@ -159,7 +160,7 @@ class AgentSession {
 
   /** The identity key as it stands, without generating one. */
   existingKey(): KeyObject | null {
-    const pem = readText(this.path, P.agentKey)
+    const pem = readText(this.files, P.agentKey)
     if (pem === null) return null
     try {
       return createPrivateKey(pem)
@@ -172,7 +173,7 @@ class AgentSession {
     const timeout = Number(process.env.XWAY_LICENSING_TIMEOUT_MS ?? '')
     return {
       target,
-      trustAnchors: readTrustStore(this.path).map((a) => a.pem),
+      trustAnchors: readTrustStore(this.files).map((a) => a.pem),
       ...(Number.isFinite(timeout) && timeout > 0 ? {timeoutMs: timeout} : {}),
     }
   }
@@ -188,7 +189,7 @@ class AgentSession {
     let outcome: Outcome<T>
     let target: TransportTarget
     try {
-      target = transportTarget(this.path, this.state, this.ip)
+      target = transportTarget(this.files, this.unitArg, this.state, this.ip)
     } catch (error) {
       // no DNS for Direct: the exchange cannot happen; anything else (an undecryptable proxy password) is the unit's problem
       if (!(error instanceof TransportError)) throw error
@@ -234,7 +235,7 @@ class AgentSession {
   }
 
   deleteIfPresent(rel: string): void {
-    if (existsSync(unitPath(this.path, rel))) this.tx.delete(rel)
+    if (this.files.stat(rel) !== null) this.tx.delete(rel)
   }
 
   /** Writes what changed (licensing.json, alarms) with an audit line that holds no secret. */
@@ -248,7 +249,7 @@ class AgentSession {
   }
 
   view(): SmartLicensingView {
-    const trust = readTrustStore(this.path).map(({subject, fingerprint, lab}) => ({subject, fingerprint, lab}))
+    const trust = readTrustStore(this.files).map(({subject, fingerprint, lab}) => ({subject, fingerprint, lab}))
     return licensingStatus(this.state, this.usage, this.at, trust) as SmartLicensingView
   }
 
@@ -327,7 +328,7 @@ async function registerExchange(s: AgentSession, token: string, force: boolean):
   }
   if (outcome.offline) {
     s.state.registration = {...r, state: 'pending', lastError: registrationErrorMessage(error), nextAttemptAt: plusMs(s.at, RETRY_INTERVAL_MS), pendingForce: force}
-    if (readText(s.path, P.pendingToken) !== token + '\n') s.tx.write(P.pendingToken, token + '\n', 0o600)
+    if (readText(s.files, P.pendingToken) !== token + '\n') s.tx.write(P.pendingToken, token + '\n', 0o600)
     return new UnreachableError(`Registration pending: ${error.message} The agent retries every 15 minutes (xway licensing sync ${s.unitArg}); the next attempt is at ${s.state.registration.nextAttemptAt}.`, {
       actions: [...error.actions, `Check the transport (xway licensing test-connection ${s.unitArg}).`],
     })
@@ -408,8 +409,7 @@ async function renewRegistrationExchange(s: AgentSession): Promise<XwayError | n
 
 /** Runs one agent operation in the unit's transaction, commits what it recorded, then reports its failure (if any). */
 async function runAgent<R>(unitArg: string, command: string, at: Date, work: (s: AgentSession) => Promise<{result: R; failure: XwayError | null}>): Promise<R> {
-  const unit = openUnit(unitArg)
-  const {result, failure} = await changeUnit(unit.path, command, async (tx) => {
+  const {result, failure} = await changeUnit(unitArg, command, async (tx, unit) => {
     const s = new AgentSession(unit, unitArg, tx, at)
     assertSmartLicensing(unit.info, s.state)
     const outcome = await work(s)
@@ -518,7 +518,7 @@ export async function syncUnit(unitArg: string, at: Date): Promise<AgentResult> 
     }
     const r = s.state.registration
     if (r.state === 'pending' && due(r.nextAttemptAt, at)) {
-      const token = readText(s.path, P.pendingToken)?.trim()
+      const token = readText(s.files, P.pendingToken)?.trim()
       if (!token) {
         s.state.registration = {...r, state: 'failed', lastError: 'The pending registration has lost its token: register again.', nextAttemptAt: null, pendingForce: false}
         failure = new BadInputError('The pending registration has lost its token.', {actions: [`Register again: xway licensing register ${unitArg} --token TOKEN`]})
@@ -542,16 +542,16 @@ export async function syncUnit(unitArg: string, at: Date): Promise<AgentResult> 
 }
 
 /** `licensing status UNIT`: section 5's licensing object. */
-export function unitLicensingStatus(unitArg: string, at: Date): ReturnType<typeof licensingStatus> {
-  const unit = openUnit(unitArg)
-  const trust = readTrustStore(unit.path).map(({subject, fingerprint, lab}) => ({subject, fingerprint, lab}))
-  return licensingStatus(readLicensing(unit.path), readUsage(unit.path), at, trust, clusterShareOf(unit.path))
+export async function unitLicensingStatus(unitArg: string, at: Date): Promise<ReturnType<typeof licensingStatus>> {
+  const unit = await openUnit(unitArg)
+  const trust = readTrustStore(unit.files).map(({subject, fingerprint, lab}) => ({subject, fingerprint, lab}))
+  return licensingStatus(readLicensing(unit.files), readUsage(unit.files), at, trust, clusterShareOf(unit))
 }
 
 /** `licensing trust-store UNIT`: the agent's trust store, read-only. */
-export function unitTrustStore(unitArg: string): {unit: string; trustStore: Array<{subject: string; fingerprint: string; lab: boolean}>} {
-  const unit = openUnit(unitArg)
-  return {unit: unitArg, trustStore: readTrustStore(unit.path).map(({subject, fingerprint, lab}) => ({subject, fingerprint, lab}))}
+export async function unitTrustStore(unitArg: string): Promise<{unit: string; trustStore: Array<{subject: string; fingerprint: string; lab: boolean}>}> {
+  const unit = await openUnit(unitArg)
+  return {unit: unitArg, trustStore: readTrustStore(unit.files).map(({subject, fingerprint, lab}) => ({subject, fingerprint, lab}))}
 }
 
 /**
@@ -560,14 +560,14 @@ export function unitTrustStore(unitArg: string): {unit: string; trustStore: Arra
  * it is rejected (an intercepting proxy: Unknown CA). Changes nothing.
  */
 export async function testUnitConnection(unitArg: string, at: Date): Promise<ConnectionTestResult> {
-  const unit = openUnit(unitArg)
-  const state = readLicensing(unit.path)
+  const unit = await openUnit(unitArg)
+  const state = readLicensing(unit.files)
   assertSmartLicensing(unit.info, state)
-  const view = licensingStatus(state, readUsage(unit.path), at) as SmartLicensingView
+  const view = licensingStatus(state, readUsage(unit.files), at) as SmartLicensingView
   const base = {unit: unitArg, transport: view.transport, target: view.transport.url ?? transportEndpoint(state), via: state.transport.mode === 'proxy' && state.transport.proxy ? `${state.transport.proxy.host}:${state.transport.proxy.port}` : null}
   let target: TransportTarget
   try {
-    target = transportTarget(unit.path, state)
+    target = transportTarget(unit.files, unitArg, state)
   } catch (error) {
     if (!(error instanceof TransportError)) throw error
     return {...base, ok: false, chain: [], error: {code: 'unreachable', message: error.message, actions: error.actions}}
@@ -575,7 +575,7 @@ export async function testUnitConnection(unitArg: string, at: Date): Promise<Con
   const timeout = Number(process.env.XWAY_LICENSING_TIMEOUT_MS ?? '')
   let report: {ok: boolean; chain: PresentedCertificate[]; error: string | null}
   try {
-    report = await testConnection({target, trustAnchors: readTrustStore(unit.path).map((a) => a.pem), ...(Number.isFinite(timeout) && timeout > 0 ? {timeoutMs: timeout} : {})})
+    report = await testConnection({target, trustAnchors: readTrustStore(unit.files).map((a) => a.pem), ...(Number.isFinite(timeout) && timeout > 0 ? {timeoutMs: timeout} : {})})
   } catch (error) {
     if (!(error instanceof BadInputError)) throw error
     report = {ok: false, chain: [], error: error.message}

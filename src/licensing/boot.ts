@@ -1,7 +1,7 @@
 import type {AlarmsFile} from '../areas/state.js'
 import {clearAlarm, raiseAlarm} from '../areas/state.js'
 import {P} from '../unit/paths.js'
-import type {ProductInfo} from '../unit/unit.js'
+import type {UnitReader} from '../unit/store.js'
 import {readLicensing, type LicensingState} from './state.js'
 import {isUnauthorized, LICENSE_NAMES} from './status.js'
 
@@ -52,9 +52,8 @@ export function planBootLicensing(state: LicensingState, alarms: AlarmsFile, at:
   return {state: next, alarms: nextAlarms, notes}
 }
 
-export function bootLicensing(unit: string, info: ProductInfo, alarms: AlarmsFile, at: Date): BootLicensingResult {
-  void info
-  const plan = planBootLicensing(readLicensing(unit), alarms, at)
+export function bootLicensing(files: UnitReader, alarms: AlarmsFile, at: Date): BootLicensingResult {
+  const plan = planBootLicensing(readLicensing(files), alarms, at)
   return {
     alarms: plan.alarms,
     writes: plan.state ? [{rel: P.licensing, data: JSON.stringify(plan.state, null, 2) + '\n', mode: 0o644}] : [],

@@ -1,8 +1,9 @@
 import {clearAlarm, readAlarms, type AlarmsFile} from '../areas/state.js'
 import {BadInputError, RefusedError} from '../errors.js'
 import {P} from '../unit/paths.js'
-import {changeUnit} from '../unit/transaction.js'
-import {openUnit, udiOf, type ProductInfo} from '../unit/unit.js'
+import {changeUnit} from '../areas/open.js'
+import type {UnitReader} from '../unit/store.js'
+import {udiOf, type ProductInfo} from '../unit/unit.js'
 import {
   makeConfirmationCode, makeRequestCode, makeReturnCode, randomRequestNonce, verifyAuthorizationCode,
   type VerifiedAuthorizationCode,
@@ -398,7 +399,7 @@ export function shareClusterReservations(nodes: ClusterNodeReservation[]): Array
 // Operations on a unit (one transaction each; a refusal changes nothing)
 // ---------------------------------------------------------------------------
 
-function applyPlan<R>(tx: {writeJson(rel: string, value: unknown, mode?: number): void; audit(e: Record<string, unknown>): void}, unit: string, plan: ReservationPlan<R>): R {
+function applyPlan<R>(tx: {writeJson(rel: string, value: unknown, mode?: number): void; audit(e: Record<string, unknown>): void}, unit: UnitReader, plan: ReservationPlan<R>): R {
   if (plan.state) tx.writeJson(P.licensing, plan.state)
   if (plan.clearExpiredAlarm) {
     const alarms: AlarmsFile = readAlarms(unit)
@@ -409,13 +410,12 @@ function applyPlan<R>(tx: {writeJson(rel: string, value: unknown, mode?: number)
   return plan.result
 }
 
-function trustPems(unit: string): string[] {
+function trustPems(unit: UnitReader): string[] {
   return readTrustStore(unit).map((a) => a.pem)
 }
 
-async function change<R>(unitArg: string, command: string, plan: (ctx: {unit: string; info: ProductInfo; state: LicensingState}) => ReservationPlan<R>): Promise<R> {
-  const {path: unit, info} = openUnit(unitArg)
-  return changeUnit(unit, `licensing reservation ${command}`, (tx) => applyPlan(tx, unit, plan({unit, info, state: readLicensing(unit)})))
+async function change<R>(unitArg: string, command: string, plan: (ctx: {unit: UnitReader; info: ProductInfo; state: LicensingState}) => ReservationPlan<R>): Promise<R> {
+  return changeUnit(unitArg, `licensing reservation ${command}`, (tx, {files, info}) => applyPlan(tx, files, plan({unit: files, info, state: readLicensing(files)})))
 }
 
 export function reservationEnable(unitArg: string, on: boolean): Promise<ReservationEnableResult> {

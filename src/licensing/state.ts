@@ -1,4 +1,5 @@
 import {P} from '../unit/paths.js'
+import type {UnitReader} from '../unit/store.js'
 import {readJson} from '../unit/unit.js'
 
 export type LicenseType = 'rms' | 'room' | 'desktop'
@@ -106,6 +107,6 @@ export function normalizeLicensing(raw: Partial<LicensingState> | undefined): Li
   }
 }
 
-export function readLicensing(unit: string): LicensingState {
-  return normalizeLicensing(readJson<Partial<LicensingState>>(unit, P.licensing, {}))
+export function readLicensing(files: UnitReader): LicensingState {
+  return normalizeLicensing(readJson<Partial<LicensingState>>(files, P.licensing, {}))
 }

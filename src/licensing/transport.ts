@@ -5,9 +5,10 @@ import {readIp, type IpConfig} from '../areas/state.js'
 import {DEFAULT_POLICY} from '../crypto/policy.js'
 import type {RandomSource} from '../crypto/random.js'
 import {BadInputError, RefusedError, UsageError} from '../errors.js'
-import {P, unitPath} from '../unit/paths.js'
-import {changeUnit} from '../unit/transaction.js'
-import {openUnit, readText, type ProductInfo} from '../unit/unit.js'
+import {P} from '../unit/paths.js'
+import type {UnitReader} from '../unit/store.js'
+import {changeUnit, openUnit} from '../areas/open.js'
+import {readText, type ProductInfo} from '../unit/unit.js'
 import {TransportError, type TransportTarget} from './client.js'
 import {TRANSPORT_PATH} from './protocol.js'
 import {directEndpoint, readLicensing, transportEndpoint, type LicensingState, type TransportMode} from './state.js'
@@ -110,13 +111,9 @@ export function decryptProxyPassword(systemKey: string, file: Buffer): string {
 }
 
 /** The stored proxy password in clear, for the proxy's Basic authentication; null when none is stored. */
-export function readProxyPassword(unit: string): string | null {
-  let data: Buffer
-  try {
-    data = readFileSync(unitPath(unit, P.proxyPassword))
-  } catch {
-    return null
-  }
+export function readProxyPassword(unit: UnitReader): string | null {
+  const data = unit.read(P.proxyPassword)
+  if (data === null) return null
   const systemKey = readText(unit, P.systemKey)
   if (systemKey === null) throw new BadInputError(`${P.systemKey} (the bootstrap key) is missing: the proxy password cannot be decrypted.`, {actions: ['Run xway image verify on the unit.']})
   return decryptProxyPassword(systemKey, data)
@@ -153,7 +150,7 @@ export function noDnsError(unit: string): TransportError {
  * endpoint, or the Direct endpoint through the proxy (CONNECT) with its credentials.
  * Throws the no-DNS TransportError for Direct on a unit without DNS servers.
  */
-export function transportTarget(unit: string, state: LicensingState, ip: IpConfig = readIp(unit)): TransportTarget {
+export function transportTarget(unit: UnitReader, unitArg: string, state: LicensingState, ip: IpConfig = readIp(unit)): TransportTarget {
   const t = state.transport
   if (t.mode === 'on-prem' && t.url) return {url: t.url}
   if (t.mode === 'proxy' && t.proxy) {
@@ -163,7 +160,7 @@ export function transportTarget(unit: string, state: LicensingState, ip: IpConfi
       proxy: {host: t.proxy.host, port: t.proxy.port, ...(t.proxy.username ? {username: t.proxy.username, password: password ?? ''} : {})},
     }
   }
-  if (ip.dns.length === 0) throw noDnsError(unit)
+  if (ip.dns.length === 0) throw noDnsError(unitArg)
   return {url: directEndpoint(state)}
 }
 
@@ -212,9 +209,8 @@ export async function setTransport(unitArg: string, change: TransportChange): Pr
   const proxyAddress = change.mode === 'proxy' ? parseProxyAddress(change.proxy ?? '') : null
   const password = change.proxyPasswordFile === undefined ? undefined : readPasswordFile(change.proxyPasswordFile)
 
-  const unit = openUnit(unitArg)
-  return changeUnit(unit.path, 'licensing transport', (tx) => {
-    const before = readLicensing(unit.path)
+  return changeUnit(unitArg, 'licensing transport', (tx, unit) => {
+    const before = readLicensing(unit.files)
     assertSmartLicensing(unit.info, before)
     const after: LicensingState = structuredClone(before)
     const oldProxy = before.transport.mode === 'proxy' ? before.transport.proxy : null
@@ -244,7 +240,7 @@ export async function setTransport(unitArg: string, change: TransportChange): Pr
     if (JSON.stringify({...before.transport, proxy: before.transport.proxy && {...before.transport.proxy, hasPassword: undefined}}) !==
       JSON.stringify({...after.transport, proxy: after.transport.proxy && {...after.transport.proxy, hasPassword: undefined}})) changed.push('transport')
     if (password !== undefined) {
-      const systemKey = readText(unit.path, P.systemKey)
+      const systemKey = readText(unit.files, P.systemKey)
       if (systemKey === null) throw new BadInputError(`${P.systemKey} (the bootstrap key) is missing: the proxy password cannot be stored encrypted.`, {actions: ['Run xway image verify on the unit.']})
       tx.write(P.proxyPassword, encryptProxyPassword(systemKey, password), 0o600)
       changed.push('proxyPassword')
@@ -258,7 +254,7 @@ export async function setTransport(unitArg: string, change: TransportChange): Pr
       tx.audit({transport: after.transport.mode, hideIdentity: after.hideIdentity, changed})
     }
     const warnings: string[] = []
-    if (after.transport.mode === 'direct' && readIp(unit.path).dns.length === 0) {
+    if (after.transport.mode === 'direct' && readIp(unit.files).dns.length === 0) {
       warnings.push(`The Direct transport needs DNS servers on the unit and none is configured: registration and renewals will fail until you run xway network set ${unitArg} --dns IP.`)
     }
     if (before.registration.state === 'registered' && changed.includes('hideIdentity')) {

@@ -1,9 +1,10 @@
-import {readdirSync, readFileSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {rootCertificates} from 'node:tls'
 import {X509Certificate} from 'node:crypto'
 import {BadInputError} from '../errors.js'
 import {certificateInfo, splitPemBundle} from '../crypto/x509.js'
-import {P, unitPath} from '../unit/paths.js'
+import {P} from '../unit/paths.js'
+import type {UnitReader} from '../unit/store.js'
 import type {TrustStoreEntry} from './status.js'
 
 /** The seed: the agent trusts "QuoVadis Root CA 2" only; pinned by its SHA-256 fingerprint. */
@@ -44,16 +45,12 @@ export interface TrustAnchor extends TrustStoreEntry {
 }
 
 /** The agent trust store of a unit: every connection validates against these certificates alone. */
-export function readTrustStore(unit: string): TrustAnchor[] {
-  const dir = unitPath(unit, P.licensingTrustDir)
-  let names: string[]
-  try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.pem')).sort((a, b) => (a === QUOVADIS_FILE ? -1 : b === QUOVADIS_FILE ? 1 : a.localeCompare(b, 'en', {numeric: true})))
-  } catch {
-    return []
-  }
+export function readTrustStore(files: UnitReader): TrustAnchor[] {
+  const dir = P.licensingTrustDir
+  const names = files.list(dir).filter((n) => n.endsWith('.pem') && files.stat(`${dir}/${n}`)?.kind === 'file')
+    .sort((a, b) => (a === QUOVADIS_FILE ? -1 : b === QUOVADIS_FILE ? 1 : a.localeCompare(b, 'en', {numeric: true})))
   return names.map((name) => {
-    const pem = readFileSync(`${dir}/${name}`, 'utf8')
+    const pem = files.read(`${dir}/${name}`)!.toString('utf8')
     const info = certificateInfo(pem)
     return {subject: info.subject, fingerprint: info.fingerprint, lab: name !== QUOVADIS_FILE, pem}
   })

@@ -1,6 +1,6 @@
 import {readUsage} from '../areas/state.js'
+import {openUnit} from '../areas/open.js'
 import {exitCodeFor, UsageError, XwayError, type ErrorCode} from '../errors.js'
-import {openUnit} from '../unit/unit.js'
 import {makeConfirmationCode} from './protocol.js'
 import {
   reservationCancel, reservationEnable, reservationInstall, reservationRequest, reservationReturn, reservationReturnAuthorization,
@@ -146,10 +146,10 @@ function resultName(cmd: XapiCommand | null): string {
 }
 
 /** `xstatus License Smart`: registration, authorization, reservation and licenses in use. */
-export function statusLines(unit: string, at: Date): string[] {
-  const {info} = openUnit(unit)
-  const state = readLicensing(unit)
-  const view = licensingStatus(state, readUsage(unit), at)
+export async function statusLines(unit: string, at: Date): Promise<string[]> {
+  const {info, files} = await openUnit(unit)
+  const state = readLicensing(files)
+  const view = licensingStatus(state, readUsage(files), at)
   const s = (path: string, value: string | number): string => `*s License Smart ${path}: ${value}`
   if (view.mode !== 'smart') return [s('Mode', quote('Legacy'))]
   const r = state.reservation
@@ -186,12 +186,12 @@ async function execute(unit: string, cmd: XapiCommand, at: Date): Promise<{lines
       return {lines: ['OK'], result}
     }
     case 'config-get': {
-      const enabled = readLicensing(openUnit(unit).path).reservation.enabled
+      const enabled = readLicensing((await openUnit(unit)).files).reservation.enabled
       return {lines: [`*c xConfiguration License Smart ReservationEnable: ${enabled ? 'On' : 'Off'}`, '** end', '', 'OK'], result: {enabled}}
     }
     case 'status': {
       const prefix = cmd.path.join(' ').toLowerCase()
-      const all = statusLines(unit, at)
+      const all = await statusLines(unit, at)
       const lines = prefix === '' ? all : all.filter((l) => l.slice('*s License Smart '.length).toLowerCase().startsWith(prefix))
       return {lines: [...lines, '** end', '', 'OK'], result: {status: lines}}
     }
@@ -252,7 +252,7 @@ export interface XapiResult {
 
 /** Runs a session's lines in order (each its own transaction, as on the appliance, going on after an error). */
 export async function runXapi(unit: string, lines: string[], at: Date): Promise<XapiResult> {
-  openUnit(unit)
+  await openUnit(unit)
   const replies: XapiReply[] = []
   for (const line of lines) replies.push(await runXapiLine(unit, line, at))
   return {replies}

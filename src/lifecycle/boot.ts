@@ -1,10 +1,8 @@
-import {existsSync} from 'node:fs'
 import {generateServerCertificate, generateSshHostKeys} from '../areas/generated.js'
 import {readAlarms, readFips, readIp, readUsage, raiseAlarm, clearAlarm, type AlarmsFile} from '../areas/state.js'
 import {policyFor} from '../crypto/policy.js'
-import {P, sshKeyPath, unitPath} from '../unit/paths.js'
-import {changeUnit} from '../unit/transaction.js'
-import {openUnit} from '../unit/unit.js'
+import {changeUnit} from '../areas/open.js'
+import {P, sshKeyPath} from '../unit/paths.js'
 import {bootLicensing} from '../licensing/boot.js'
 
 export interface BootResult {
@@ -28,13 +26,12 @@ export function exportControlAlarms(alarms: AlarmsFile, state: string, at: Date)
  * regenerated), licensing checks that run at start, alarms re-evaluated.
  */
 export async function bootUnit(unitArg: string, at: Date): Promise<BootResult> {
-  const unit = openUnit(unitArg)
-  const u = unit.path
-  return changeUnit(u, 'boot', (tx) => {
+  return changeUnit(unitArg, 'boot', (tx, unit) => {
+    const u = unit.files
     const policy = policyFor(readFips(u).enabled)
     const regenerated: string[] = []
     const ip = readIp(u)
-    const missingSsh = policy.sshHostKeys.filter((k) => !existsSync(unitPath(u, sshKeyPath(k.type))) || !existsSync(unitPath(u, `${sshKeyPath(k.type)}.pub`)))
+    const missingSsh = policy.sshHostKeys.filter((k) => u.stat(sshKeyPath(k.type)) === null || u.stat(`${sshKeyPath(k.type)}.pub`) === null)
     if (missingSsh.length > 0) {
       const policyMissing = {...policy, sshHostKeys: missingSsh}
       for (const f of generateSshHostKeys(policyMissing, () => undefined, `root@${ip.hostname || 'expressway'}`)) {
@@ -42,7 +39,7 @@ export async function bootUnit(unitArg: string, at: Date): Promise<BootResult> {
         regenerated.push(f.rel)
       }
     }
-    if (!existsSync(unitPath(u, P.serverCert)) || !existsSync(unitPath(u, P.serverKey))) {
+    if (u.stat(P.serverCert) === null || u.stat(P.serverKey) === null) {
       const fqdn = [ip.hostname || 'expressway', ip.domain].filter(Boolean).join('.')
       for (const f of generateServerCertificate(policy, undefined, fqdn, at)) {
         tx.write(f.rel, f.data, f.mode)
@@ -51,7 +48,7 @@ export async function bootUnit(unitArg: string, at: Date): Promise<BootResult> {
     }
     const before = readAlarms(u)
     let alarms = exportControlAlarms(before, readUsage(u).exportControl.state, at)
-    const lic = bootLicensing(u, unit.info, alarms, at)
+    const lic = bootLicensing(u, alarms, at)
     alarms = lic.alarms
     for (const f of lic.writes) tx.write(f.rel, f.data, f.mode)
     if (JSON.stringify(alarms) !== JSON.stringify(before)) tx.writeJson(P.alarms, alarms)

@@ -7,8 +7,7 @@ import {BadInputError, RefusedError, UsageError} from '../errors.js'
 import {readLicensing} from '../licensing/state.js'
 import {licensingStatus} from '../licensing/status.js'
 import {P} from '../unit/paths.js'
-import {changeUnit} from '../unit/transaction.js'
-import {openUnit, type Unit} from '../unit/unit.js'
+import {type Unit, changeUnit, openUnit} from '../areas/open.js'
 
 /** An Expressway cluster has at most 6 peers. */
 export const MAX_CLUSTER_PEERS = 6
@@ -58,14 +57,14 @@ export async function createCluster(primaryArg: string, peerArgs: string[], opti
   if (args.length > MAX_CLUSTER_PEERS) {
     throw new RefusedError(`A cluster has at most ${MAX_CLUSTER_PEERS} peers (${args.length} given).`, {actions: [`Give at most ${MAX_CLUSTER_PEERS} units.`]})
   }
-  const units = args.map((a) => openUnit(a))
+  const units = await Promise.all(args.map((a) => openUnit(a)))
   const paths = units.map((u) => u.path)
   const twice = args.find((_, i) => paths.indexOf(paths[i]) !== i)
   if (twice !== undefined) throw new UsageError(`${twice} is given twice.`, {actions: ['Name every unit once.']})
 
   const primary = units[0]
   units.forEach((u, i) => {
-    const existing = readCluster(u.path).cluster
+    const existing = readCluster(u.files).cluster
     if (existing) {
       throw new RefusedError(`${args[i]} is already in the cluster ${existing.name}: a unit is in one cluster at a time.`, {
         actions: [`Leave it first: xway cluster leave ${args[i]}`],
@@ -79,7 +78,7 @@ export async function createCluster(primaryArg: string, peerArgs: string[], opti
     }
     // the seed: after the evaluation period, an unregistered Expressway is Unauthorized and
     // cluster-related configuration is no longer allowed
-    const view = licensingStatus(readLicensing(u.path), readUsage(u.path), options.at)
+    const view = licensingStatus(readLicensing(u.files), readUsage(u.files), options.at)
     if (view.mode === 'smart' && view.unauthorized) {
       throw new RefusedError(`${args[i]} is Unauthorized (${view.authorization.status}): cluster-related configuration is not allowed until the product is registered.`, {
         actions: [`Register it first: xway licensing register ${args[i]} --token TOKEN`],
@@ -87,7 +86,7 @@ export async function createCluster(primaryArg: string, peerArgs: string[], opti
     }
   })
 
-  const ip = readIp(primary.path)
+  const ip = readIp(primary.files)
   const name = options.name ?? `${ip.hostname || basename(primary.path)}-cluster${ip.domain ? `.${ip.domain}` : ''}`
   if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/.test(name)) throw new BadInputError(`--name: "${name}" is not a valid cluster name (an FQDN).`)
 
@@ -96,21 +95,21 @@ export async function createCluster(primaryArg: string, peerArgs: string[], opti
     primary: peerReference(u.path, primary.path),
     peers: paths.map((p) => peerReference(u.path, p)),
   })
-  const done: string[] = []
+  const done: Unit[] = []
   try {
     for (const u of units) {
       // eslint-disable-next-line no-await-in-loop
-      await changeUnit(u.path, 'cluster create', (tx) => {
-        if (readCluster(u.path).cluster) throw new RefusedError(`${u.path} joined another cluster meanwhile.`)
+      await changeUnit(u, 'cluster create', (tx, now) => {
+        if (readCluster(now.files).cluster) throw new RefusedError(`${u.path} joined another cluster meanwhile.`)
         tx.writeJson(P.cluster, {cluster: configFor(u)})
         tx.audit({cluster: 'joined', peers: args.length})
       })
-      done.push(u.path)
+      done.push(u)
     }
   } catch (error) {
-    for (const path of done) {
+    for (const u of done) {
       // eslint-disable-next-line no-await-in-loop
-      await changeUnit(path, 'cluster create', (tx) => {
+      await changeUnit(u, 'cluster create', (tx) => {
         tx.writeJson(P.cluster, {cluster: null})
         tx.audit({cluster: 'undone'})
       }).catch(() => {})
@@ -122,9 +121,8 @@ export async function createCluster(primaryArg: string, peerArgs: string[], opti
 
 /** Takes one unit out of its cluster (the other peers keep their configuration). */
 export async function leaveCluster(unitArg: string): Promise<ClusterLeaveResult> {
-  const unit = openUnit(unitArg)
-  return changeUnit(unit.path, 'cluster leave', (tx) => {
-    const existing = readCluster(unit.path).cluster
+  return changeUnit(unitArg, 'cluster leave', (tx, unit) => {
+    const existing = readCluster(unit.files).cluster
     if (!existing) return {unit: unitArg, left: null}
     tx.writeJson(P.cluster, {cluster: null})
     tx.audit({cluster: 'left'})

@@ -3,8 +3,8 @@ import {RefusedError, UsageError} from '../errors.js'
 import {isRegistered} from '../licensing/status.js'
 import {defaultLicensingState, type LicensingState, readLicensing} from '../licensing/state.js'
 import {P} from '../unit/paths.js'
-import {changeUnit} from '../unit/transaction.js'
-import {type Brand, isX142Expressway, openUnit, type ProductInfo, renderProductInfo, type UnitType} from '../unit/unit.js'
+import {changeUnit, openUnit} from '../areas/open.js'
+import {type Brand, isX142Expressway, type ProductInfo, renderProductInfo, type UnitType} from '../unit/unit.js'
 import {FIPS_EXPORT_CONTROL_MESSAGE} from './create.js'
 import {keysKeptOn} from './option-keys.js'
 
@@ -99,9 +99,8 @@ export function planConvert(
 
 /** `convert`: Service Select, VCS → Expressway Series, Expressway-C ↔ E; Expressway → VCS only without smart licensing. */
 export async function convertUnit(unitArg: string, options: ConvertOptions, at: Date): Promise<ConvertResult> {
-  const unit = openUnit(unitArg)
-  const u = unit.path
-  return changeUnit(u, 'convert', (tx) => {
+  return changeUnit(unitArg, 'convert', (tx, unit) => {
+    const u = unit.files
     const licensingBefore = readLicensing(u)
     const keys = readOptionKeys(u).keys
     const plan = planConvert(unitArg, {

@@ -1,4 +1,4 @@
-import {createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {generateServerCertificate, generateSshHostKeys, generateSystemKey} from '../areas/generated.js'
@@ -11,14 +11,12 @@ import {policyFor} from '../crypto/policy.js'
 import {randomFor} from '../crypto/random.js'
 import {FailedError, RefusedError} from '../errors.js'
 import {defaultLicensingState, normalizeLicensing, readLicensing, type LicensingState} from '../licensing/state.js'
-import {walk} from '../unit/fsutil.js'
-import {P, unitPath} from '../unit/paths.js'
-import {extractTarGz} from '../unit/tar.js'
-import {changeUnit, type UnitTransaction} from '../unit/transaction.js'
-import {
-  type Brand, isX142Expressway, openUnit, parseProductInfo, type ProductInfo, renderProductInfo, type UnitType,
-} from '../unit/unit.js'
-import {releaseKey} from './software.js'
+import {P} from '../unit/paths.js'
+import type {UnitReader} from '../unit/store.js'
+import {changeUnit, openUnit} from '../areas/open.js'
+import type {UnitTransaction} from '../unit/transaction.js'
+import {type Brand, isX142Expressway, type ProductInfo, renderProductInfo, type UnitType} from '../unit/unit.js'
+import {loadPayload, type Payload, type PayloadFile, type PayloadSummary} from './payload.js'
 
 // ---------------------------------------------------------------------------------------------
 // The dialogue (reference/expressway-facts.md, "Factory reset"; the seed)
@@ -148,15 +146,6 @@ export interface AreaSize {
   files: number
 }
 
-/** What planning needs from the factory payload. */
-export interface PayloadSummary {
-  version: string
-  brand: Brand
-  type: UnitType
-  dns: string[]
-  fipsEnabled: boolean
-}
-
 /** What planning needs from the unit (read under its lock). */
 export interface FactoryResetState {
   info: ProductInfo
@@ -284,121 +273,17 @@ export function planFactoryReset(state: FactoryResetState, answers: KeepAnswers,
 }
 
 // ---------------------------------------------------------------------------------------------
-// The factory payload (mnt/harddisk/factory-reset/)
-// ---------------------------------------------------------------------------------------------
-
-export interface PayloadFile {
-  data: Buffer
-  mode: number
-}
-
-export interface Payload {
-  summary: PayloadSummary
-  /** the image's files by unit-relative path (image.json left out) */
-  files: Map<string, PayloadFile>
-  releaseKey: string
-}
-
-/** Files the reset takes from the payload; a payload without them is corrupt. */
-const REQUIRED_PAYLOAD_FILES = [P.productInfo, P.config, P.ip, P.mgmt, P.users, P.fips, P.licensing, P.optionKeys, P.cluster, P.alarms, P.usage]
-
-function payloadError(what: string, info: ProductInfo, detail?: string): FailedError {
-  return new FailedError(`${what}${detail ? ` (${detail})` : ''}: copy the ${info.softwareVersion} software image there, then run the reset again. Nothing was changed.`, {
-    actions: [`Copy tandberg-image.tar.gz of ${info.softwareVersion} to ${P.payloadImage} in the unit, then run the reset again.`],
-  })
-}
-
-function rkError(what: string): FailedError {
-  return new FailedError(`${what}: copy the unit's release key there (a text file holding only its 16 digits), then run the reset again. Nothing was changed.`, {
-    actions: [`Write the unit's 16-digit release key to ${P.payloadRk} in the unit (tandberg/etc/rk holds it), then run the reset again.`],
-  })
-}
-
-/**
- * Reads and checks the unit's factory payload: the release key must be this unit's, and the image
- * must be the unit's version and hold every file the reset reinstalls. `scratch` is an empty folder
- * the image is extracted into (the transaction's staging area, or a temp folder for a preview).
- */
-export async function loadPayload(unit: string, info: ProductInfo, scratch: string): Promise<Payload> {
-  const imagePath = unitPath(unit, P.payloadImage)
-  const rkPath = unitPath(unit, P.payloadRk)
-  if (!existsSync(imagePath)) throw payloadError(`${P.payloadImage} is missing`, info)
-  if (!existsSync(rkPath)) throw rkError(`${P.payloadRk} is missing`)
-  const rk = readFileSync(rkPath, 'utf8').trim()
-  if (!/^\d{16}$/.test(rk)) throw rkError(`${P.payloadRk} is corrupt (it must hold only the 16-digit release key)`)
-  if (rk !== releaseKey(info.serial, info.softwareVersion)) {
-    throw rkError(`${P.payloadRk} does not hold the release key of this unit (serial ${info.serial}, ${info.softwareVersion})`)
-  }
-  mkdirSync(scratch, {recursive: true})
-  let entries
-  try {
-    entries = await extractTarGz(createReadStream(imagePath), scratch)
-  } catch (error) {
-    throw payloadError(`${P.payloadImage} is corrupt`, info, (error as Error).message.replace(/\.$/, ''))
-  }
-  const files = new Map<string, PayloadFile>()
-  for (const e of entries) {
-    if (e.kind !== 'file') continue
-    files.set(e.rel, {data: readFileSync(join(scratch, e.rel)), mode: e.mode & 0o777})
-  }
-  const imageJson = files.get('image.json')
-  if (!imageJson) throw payloadError(`${P.payloadImage} is corrupt`, info, 'it holds no image.json')
-  let version: string
-  try {
-    version = String((JSON.parse(imageJson.data.toString('utf8')) as {version?: unknown}).version)
-  } catch {
-    throw payloadError(`${P.payloadImage} is corrupt`, info, 'its image.json is not valid JSON')
-  }
-  if (version !== info.softwareVersion) throw payloadError(`${P.payloadImage} holds software ${version}, but the unit runs ${info.softwareVersion}`, info)
-  files.delete('image.json')
-  for (const rel of REQUIRED_PAYLOAD_FILES) {
-    const f = files.get(rel)
-    if (!f) throw payloadError(`${P.payloadImage} is corrupt`, info, `it lacks ${rel}`)
-    if (rel.endsWith('.json')) {
-      try {
-        JSON.parse(f.data.toString('utf8'))
-      } catch {
-        throw payloadError(`${P.payloadImage} is corrupt`, info, `its ${rel} is not valid JSON`)
-      }
-    }
-  }
-  let product: ProductInfo
-  try {
-    product = parseProductInfo(files.get(P.productInfo)!.data.toString('utf8'))
-  } catch (error) {
-    throw payloadError(`${P.payloadImage} is corrupt`, info, (error as Error).message.replace(/\.$/, ''))
-  }
-  const json = <T>(rel: string): T => JSON.parse(files.get(rel)!.data.toString('utf8')) as T
-  return {
-    summary: {
-      version,
-      brand: product.brand,
-      type: product.type,
-      dns: json<IpConfig>(P.ip).dns ?? [],
-      fipsEnabled: json<{enabled?: boolean}>(P.fips).enabled === true,
-    },
-    files,
-    releaseKey: rk,
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // State, apply, and the operations the command calls
 // ---------------------------------------------------------------------------------------------
 
-function sizeOf(unit: string, rel: string): AreaSize {
-  const abs = unitPath(unit, rel)
-  let st
-  try {
-    st = lstatSync(abs)
-  } catch {
-    return {bytes: 0, files: 0}
-  }
-  if (!st.isDirectory()) return {bytes: st.size, files: 1}
+function sizeOf(unit: UnitReader, rel: string): AreaSize {
+  const st = unit.stat(rel)
+  if (st === null) return {bytes: 0, files: 0}
+  if (st.kind !== 'dir') return {bytes: st.size, files: 1}
   let bytes = 0
   let files = 0
-  for (const e of walk(abs)) {
-    if (e.stat.isDirectory()) continue
+  for (const e of unit.walk(rel)) {
+    if (e.stat.kind === 'dir') continue
     bytes += e.stat.size
     files++
   }
@@ -406,7 +291,7 @@ function sizeOf(unit: string, rel: string): AreaSize {
 }
 
 /** The unit's state as planning needs it; stats files but never reads logs. */
-export function readResetState(unit: string, info: ProductInfo, payload: PayloadSummary): FactoryResetState {
+export function readResetState(unit: UnitReader, info: ProductInfo, payload: PayloadSummary): FactoryResetState {
   const sizes = {} as Record<AreaName, AreaSize>
   for (const a of AREAS) {
     sizes[a.name] = a.paths.map((p) => sizeOf(unit, p)).reduce((x, y) => ({bytes: x.bytes + y.bytes, files: x.files + y.files}), {bytes: 0, files: 0})
@@ -419,7 +304,7 @@ export function readResetState(unit: string, info: ProductInfo, payload: Payload
     dns: readIp(unit).dns ?? [],
     licensingMode: readLicensing(unit).mode,
     sniFiles: sizeOf(unit, P.sniDir).files,
-    hasProxyPassword: existsSync(unitPath(unit, P.proxyPassword)),
+    hasProxyPassword: unit.stat(P.proxyPassword) !== null,
     payload,
   }
 }
@@ -428,17 +313,12 @@ function under(rel: string, root: string): boolean {
   return rel === root || rel.startsWith(`${root}/`)
 }
 
-function exists(unit: string, rel: string): boolean {
-  try {
-    lstatSync(unitPath(unit, rel))
-    return true
-  } catch {
-    return false
-  }
+function exists(unit: UnitReader, rel: string): boolean {
+  return unit.stat(rel) !== null
 }
 
 /** Records the plan's changes in the transaction: deletes (moves) first, then writes, then empty folders. */
-function applyPlan(tx: UnitTransaction, unit: string, state: FactoryResetState, plan: FactoryResetPlan, payload: Payload, options: {at: Date; seed?: string}): void {
+function applyPlan(tx: UnitTransaction, unit: UnitReader, state: FactoryResetState, plan: FactoryResetPlan, payload: Payload, options: {at: Date; seed?: string}): void {
   const deletes: string[] = []
   const writes = new Map<string, PayloadFile>()
   const mkdirs: string[] = []
@@ -458,7 +338,7 @@ function applyPlan(tx: UnitTransaction, unit: string, state: FactoryResetState, 
     if (act === 'kept') {
       // SNI/domain certificates are always deleted, whatever the answers (reference material X15.0)
       if (a.name === 'certs') {
-        const sniEntries = exists(unit, P.sniDir) ? readdirSync(unitPath(unit, P.sniDir)).length : -1
+        const sniEntries = exists(unit, P.sniDir) ? unit.list(P.sniDir).length : -1
         if (sniEntries > 0) deletes.push(P.sniDir)
         if (sniEntries !== 0) mkdirs.push(P.sniDir)
       }
@@ -557,12 +437,12 @@ function resultOf(unitArg: string, info: ProductInfo, plan: FactoryResetPlan, fl
  * before any question.
  */
 export async function previewFactoryReset(unitArg: string, answers: KeepAnswers, at: Date, options: {cancelled?: boolean} = {}): Promise<FactoryResetResult & {info: ProductInfo}> {
-  const unit = openUnit(unitArg)
+  const unit = await openUnit(unitArg)
   checkKeepAnswers(unit.info, answers)
   const scratch = mkdtempSync(join(tmpdir(), 'xway-reset-'))
   try {
-    const payload = await loadPayload(unit.path, unit.info, scratch)
-    const plan = planFactoryReset(readResetState(unit.path, unit.info, payload.summary), answers, at)
+    const payload = await loadPayload(unit.files, unit.info, scratch)
+    const plan = planFactoryReset(readResetState(unit.files, unit.info, payload.summary), answers, at)
     return {...resultOf(unitArg, unit.info, plan, {dryRun: !options.cancelled, cancelled: options.cancelled === true}), info: unit.info}
   } finally {
     rmSync(scratch, {recursive: true, force: true})
@@ -571,14 +451,13 @@ export async function previewFactoryReset(unitArg: string, answers: KeepAnswers,
 
 /** Reads the unit under its lock, plans, and applies the plan in one transaction (atomic under kill -9). */
 export async function factoryReset(unitArg: string, answers: KeepAnswers, options: {at: Date; seed?: string}): Promise<FactoryResetResult> {
-  const unit = openUnit(unitArg)
-  return changeUnit(unit.path, 'factory-reset', async (tx) => {
-    const info = openUnit(unit.path).info
+  return changeUnit(unitArg, 'factory-reset', async (tx, unit) => {
+    const info = unit.info
     checkKeepAnswers(info, answers)
-    const payload = await loadPayload(unit.path, info, join(tx.txnDir, 'payload'))
-    const state = readResetState(unit.path, info, payload.summary)
+    const payload = await loadPayload(unit.files, info, tx.scratch('payload'))
+    const state = readResetState(unit.files, info, payload.summary)
     const plan = planFactoryReset(state, answers, options.at)
-    applyPlan(tx, unit.path, state, plan, payload, options)
+    applyPlan(tx, unit.files, state, plan, payload, options)
     const by = (act: AreaAction) => plan.areas.filter((a) => a.action === act).map((a) => a.area)
     tx.audit({kept: by('kept'), reset: by('reset'), deleted: by('deleted'), brand: plan.after.brand, type: plan.after.type})
     return resultOf(unitArg, info, plan, {dryRun: false, cancelled: false})

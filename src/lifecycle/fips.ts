@@ -1,5 +1,4 @@
 import {createPrivateKey} from 'node:crypto'
-import {existsSync, readFileSync} from 'node:fs'
 import {generateServerCertificate, generateSshHostKeys} from '../areas/generated.js'
 import {AAS_FEATURE, hasFeature} from '../areas/option-keys.js'
 import {type FipsConfig, readFips, readIp, readOptionKeys} from '../areas/state.js'
@@ -7,9 +6,10 @@ import {FIPS_POLICY, policyFor, type SshKeyType} from '../crypto/policy.js'
 import {parseOpenSshPublicKey} from '../crypto/ssh.js'
 import {certificateInfo} from '../crypto/x509.js'
 import {RefusedError} from '../errors.js'
-import {P, sshKeyPath, unitPath} from '../unit/paths.js'
-import {changeUnit} from '../unit/transaction.js'
-import {isX142Expressway, openUnit, type ProductInfo} from '../unit/unit.js'
+import {P, sshKeyPath} from '../unit/paths.js'
+import type {UnitReader} from '../unit/store.js'
+import {changeUnit, openUnit} from '../areas/open.js'
+import {isX142Expressway, type ProductInfo} from '../unit/unit.js'
 import {FIPS_EXPORT_CONTROL_MESSAGE} from './create.js'
 
 export interface FipsStatusResult {
@@ -66,9 +66,9 @@ function statusOf(unitArg: string, info: ProductInfo, fips: FipsConfig, keys: st
   }
 }
 
-export function fipsStatus(unitArg: string): FipsStatusResult {
-  const unit = openUnit(unitArg)
-  return statusOf(unitArg, unit.info, readFips(unit.path), readOptionKeys(unit.path).keys)
+export async function fipsStatus(unitArg: string): Promise<FipsStatusResult> {
+  const unit = await openUnit(unitArg)
+  return statusOf(unitArg, unit.info, readFips(unit.files), readOptionKeys(unit.files).keys)
 }
 
 /**
@@ -79,9 +79,8 @@ export function fipsStatus(unitArg: string): FipsStatusResult {
  * Password hashes are SHA-512 crypt already. From then on policyFor(true) applies to the unit.
  */
 export async function enterFips(unitArg: string, at: Date): Promise<FipsChangeResult> {
-  const unit = openUnit(unitArg)
-  const u = unit.path
-  return changeUnit(u, 'fips enter', (tx) => {
+  return changeUnit(unitArg, 'fips enter', (tx, unit) => {
+    const u = unit.files
     const fips = readFips(u)
     const keys = readOptionKeys(u).keys
     const rekeyed = {sshKeysRemoved: [] as string[], sshKeysGenerated: [] as string[], serverCertificateReissued: false}
@@ -94,12 +93,12 @@ export async function enterFips(unitArg: string, at: Date): Promise<FipsChangeRe
     const unapproved: string[] = []
     for (const type of ALL_SSH_TYPES) {
       const rel = sshKeyPath(type)
-      const files = [rel, `${rel}.pub`].filter((f) => existsSync(unitPath(u, f)))
+      const files = [rel, `${rel}.pub`].filter((f) => u.stat(f) !== null)
       if (files.length === 0) continue
       let approved = false
       if (files.length === 2) {
         try {
-          const k = parseOpenSshPublicKey(readFileSync(unitPath(u, `${rel}.pub`), 'utf8'))
+          const k = parseOpenSshPublicKey(u.read(`${rel}.pub`)!.toString('utf8'))
           approved = k.type === type && FIPS_POLICY.allowsSshKey({type: k.type, bits: k.bits})
         } catch {
           approved = false
@@ -133,11 +132,14 @@ export async function enterFips(unitArg: string, at: Date): Promise<FipsChangeRe
 }
 
 /** RSA ≥ 2048 signed with SHA-256 or stronger, certificate matching; false when missing or unreadable. */
-function serverKeyApproved(u: string): boolean {
+function serverKeyApproved(u: UnitReader): boolean {
+  const keyPem = u.read(P.serverKey)
+  const certPem = u.read(P.serverCert)
+  if (keyPem === null || certPem === null) return false
   try {
-    const key = createPrivateKey(readFileSync(unitPath(u, P.serverKey)))
+    const key = createPrivateKey(keyPem)
     if (key.asymmetricKeyType !== 'rsa') return false
-    const info = certificateInfo(readFileSync(unitPath(u, P.serverCert), 'utf8'))
+    const info = certificateInfo(certPem.toString('utf8'))
     return FIPS_POLICY.allowsServerKey({bits: info.keyBits, signatureHash: info.signatureHash})
   } catch {
     return false
@@ -150,9 +152,8 @@ function serverKeyApproved(u: string): boolean {
  * keeps every key: keys made under the FIPS policy are valid under the default policy too.
  */
 export async function leaveFips(unitArg: string): Promise<FipsChangeResult> {
-  const unit = openUnit(unitArg)
-  const u = unit.path
-  return changeUnit(u, 'fips leave', (tx) => {
+  return changeUnit(unitArg, 'fips leave', (tx, unit) => {
+    const u = unit.files
     const fips = readFips(u)
     const keys = readOptionKeys(u).keys
     const rekeyed = {sshKeysRemoved: [], sshKeysGenerated: [], serverCertificateReissued: false}

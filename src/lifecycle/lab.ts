@@ -7,7 +7,7 @@ import {BadInputError, UsageError, XwayError} from '../errors.js'
 import {loadLab, type Lab, type Profile} from '../profile/load.js'
 import * as server from '../server/admin.js'
 import {startLicenseServer, type RunningServer} from '../server/http.js'
-import {inspectUnit} from '../unit/inspect.js'
+import {inspectUnit} from '../report/inspect.js'
 import {availableVersions} from './software.js'
 import type {CreateResult} from './create.js'
 
@@ -92,9 +92,9 @@ async function mapLimit<T>(items: T[], limit: number, fn: (item: T, i: number) =
   }))
 }
 
-function statusOf(name: string, path: string, at: Date, error?: string): LabUnitStatus {
+async function statusOf(name: string, path: string, at: Date, error?: string): Promise<LabUnitStatus> {
   try {
-    const j = inspectUnit(path, at)
+    const j = await inspectUnit(path, at)
     return {
       name, path, type: j.type, softwareVersion: j.softwareVersion, serial: j.hardware.serial,
       registration: j.licensing.mode === 'smart' ? j.licensing.registration.status : 'legacy',
@@ -170,7 +170,7 @@ export async function labUp(labFile: string, options: {out?: string; concurrency
     })
     const smart = jobs.filter((j) => !errors.has(j.name) && j.profile.brand === 'expressway')
     await mapLimit(smart, Math.max(4, concurrency * 4), async (j) => {
-      const status = statusOf(j.name, j.unit, options.at)
+      const status = await statusOf(j.name, j.unit, options.at)
       if (status.registration === 'Registered') return
       try {
         await options.register(j.unit, token, options.at)
@@ -182,14 +182,14 @@ export async function labUp(labFile: string, options: {out?: string; concurrency
     const lr: LabRecord = {
       formatVersion: 1, name: lab.name, labFile: resolve(labFile), seed, createdAt: previous?.createdAt ?? options.at.toISOString(),
       licenseServer: record,
-      units: jobs.filter((j) => existsSync(join(j.unit, 'info/product_info.xml'))).map((j) => {
-        const s = statusOf(j.name, j.unit, options.at)
+      units: await Promise.all(jobs.filter((j) => existsSync(join(j.unit, 'info/product_info.xml'))).map(async (j) => {
+        const s = await statusOf(j.name, j.unit, options.at)
         return {name: j.name, path: relative(out, j.unit), udi: `PID:${j.profile.hardware.pid},SN:${s.serial}`, brand: j.profile.brand === 'vcs' ? 'VCS' : 'Expressway', type: s.type, softwareVersion: s.softwareVersion, smartLicensing: j.profile.brand === 'expressway'}
-      }),
+      })),
     }
     writeFileSync(join(out, `${LAB_FILE}.tmp`), JSON.stringify(lr, null, 2) + '\n')
     renameSync(join(out, `${LAB_FILE}.tmp`), join(out, LAB_FILE))
-    const units = jobs.map((j) => statusOf(j.name, j.unit, options.at, errors.get(j.name)))
+    const units = await Promise.all(jobs.map((j) => statusOf(j.name, j.unit, options.at, errors.get(j.name))))
     if (errors.size > 0) {
       const first = [...errors.entries()].slice(0, 5).map(([n, m]) => `${n}: ${m}`)
       throw new XwayError('failed', `${errors.size} of ${jobs.length} unit(s) could not be built or registered.`, {actions: first})
@@ -201,9 +201,9 @@ export async function labUp(labFile: string, options: {out?: string; concurrency
 }
 
 /** `lab status`: every unit of a lab with its licensing status now. */
-export function labStatus(dir: string, at: Date): LabStatusResult {
+export async function labStatus(dir: string, at: Date): Promise<LabStatusResult> {
   const file = join(resolve(dir), LAB_FILE)
   if (!existsSync(file)) throw new BadInputError(`${dir} is not a lab folder (${LAB_FILE} is missing).`, {actions: ['Bring a lab up with: xway lab up LAB.yaml --out DIR']})
   const record = JSON.parse(readFileSync(file, 'utf8')) as LabRecord
-  return {lab: record.name, out: resolve(dir), licenseServer: record.licenseServer, units: record.units.map((u) => statusOf(u.name, resolve(dir, u.path), at))}
+  return {lab: record.name, out: resolve(dir), licenseServer: record.licenseServer, units: await Promise.all(record.units.map((u) => statusOf(u.name, resolve(dir, u.path), at)))}
 }

@@ -3,8 +3,7 @@ import type {IpConfig, MgmtConfig} from '../areas/state.js'
 import {readIp, readMgmt} from '../areas/state.js'
 import {BadInputError, UsageError} from '../errors.js'
 import {P} from '../unit/paths.js'
-import {changeUnit} from '../unit/transaction.js'
-import {openUnit} from '../unit/unit.js'
+import {changeUnit} from '../areas/open.js'
 
 const HOSTNAME = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/
 const DOMAIN = /^(?=.{1,253}$)((?!-)[A-Za-z0-9-]{1,63}(?<!-)\.)*(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/
@@ -47,9 +46,8 @@ export async function setNetwork(unitArg: string, change: NetworkChange): Promis
   for (const d of change.dns ?? []) checkIp(d, '--dns')
   if (change.lan1 !== undefined) checkCidr(change.lan1, '--lan1')
   if (change.gateway !== undefined) checkIp(change.gateway, '--gateway')
-  const unit = openUnit(unitArg).path
-  return changeUnit(unit, 'network set', (tx) => {
-    const before = readIp(unit)
+  return changeUnit(unitArg, 'network set', (tx, unit) => {
+    const before = readIp(unit.files)
     const after: IpConfig = {
       hostname: change.hostname ?? before.hostname,
       domain: change.domain ?? before.domain,
@@ -73,9 +71,8 @@ export interface MgmtResult {
 export async function setMgmt(unitArg: string, change: {address?: string; off?: boolean}): Promise<MgmtResult> {
   if ((change.address === undefined) === !change.off) throw new UsageError('Give exactly one of --address CIDR or --off.')
   if (change.address !== undefined) checkCidr(change.address, '--address')
-  const unit = openUnit(unitArg).path
-  return changeUnit(unit, 'network mgmt', (tx) => {
-    const before = readMgmt(unit)
+  return changeUnit(unitArg, 'network mgmt', (tx, unit) => {
+    const before = readMgmt(unit.files)
     const after: MgmtConfig = change.off ? {enabled: false, address: null} : {enabled: true, address: change.address!}
     if (JSON.stringify(before) !== JSON.stringify(after)) {
       tx.writeJson(P.mgmt, after)

@@ -3,8 +3,8 @@ import {readFips, readOptionKeys} from '../areas/state.js'
 import {BadInputError, RefusedError} from '../errors.js'
 import {readLicensing} from '../licensing/state.js'
 import {P} from '../unit/paths.js'
-import {changeUnit} from '../unit/transaction.js'
-import {isX142Expressway, openUnit, type ProductInfo} from '../unit/unit.js'
+import {changeUnit, openUnit} from '../areas/open.js'
+import {isX142Expressway, type ProductInfo} from '../unit/unit.js'
 
 export interface OptionKeysListResult {
   unit: string
@@ -48,9 +48,9 @@ export function keysKeptOn(info: Pick<ProductInfo, 'brand' | 'edition' | 'softwa
   return {kept, dropped}
 }
 
-export function listOptionKeys(unitArg: string): OptionKeysListResult {
-  const unit = openUnit(unitArg)
-  return {unit: unitArg, optionKeys: describeKeys(readOptionKeys(unit.path).keys)}
+export async function listOptionKeys(unitArg: string): Promise<OptionKeysListResult> {
+  const unit = await openUnit(unitArg)
+  return {unit: unitArg, optionKeys: describeKeys(readOptionKeys(unit.files).keys)}
 }
 
 /**
@@ -61,16 +61,15 @@ export function listOptionKeys(unitArg: string): OptionKeysListResult {
  */
 export async function addOptionKey(unitArg: string, text: string): Promise<OptionKeyChangeResult> {
   const key = parseOptionKey(text)
-  const unit = openUnit(unitArg)
-  return changeUnit(unit.path, 'option-keys add', (tx) => {
+  return changeUnit(unitArg, 'option-keys add', (tx, unit) => {
     const info = unit.info
     assertKeyAllowed(info, key)
-    if (info.brand === 'Expressway' && info.edition === 'standard' && readLicensing(unit.path).mode === 'smart') {
+    if (info.brand === 'Expressway' && info.edition === 'standard' && readLicensing(unit.files).mode === 'smart') {
       throw new RefusedError('Option keys cannot be used on an Expressway once smart licensing is on (the seed: "After Smart Licensing is enabled, you cannot use option keys on the Expressway").', {
         actions: ['Use smart licensing entitlements instead (xway licensing register), or use a VCS or Expressway Select unit.'],
       })
     }
-    const keys = readOptionKeys(unit.path).keys
+    const keys = readOptionKeys(unit.files).keys
     if (keys.some((k) => k.toUpperCase() === key.key)) {
       return {unit: unitArg, key: key.key, changed: false, optionKeys: describeKeys(keys), warnings: []}
     }
@@ -87,13 +86,12 @@ export async function addOptionKey(unitArg: string, text: string): Promise<Optio
  */
 export async function removeOptionKey(unitArg: string, text: string): Promise<OptionKeyChangeResult> {
   const key = parseOptionKey(text)
-  const unit = openUnit(unitArg)
-  return changeUnit(unit.path, 'option-keys remove', (tx) => {
-    const keys = readOptionKeys(unit.path).keys
+  return changeUnit(unitArg, 'option-keys remove', (tx, unit) => {
+    const keys = readOptionKeys(unit.files).keys
     if (!keys.some((k) => k.toUpperCase() === key.key)) {
       throw new BadInputError(`Option key ${key.key} is not installed on this unit.`, {actions: [`List the unit's keys with: xway option-keys list ${unitArg}`]})
     }
-    if (key.feature === AAS_FEATURE && readFips(unit.path).enabled) {
+    if (key.feature === AAS_FEATURE && readFips(unit.files).enabled) {
       const others = keys.filter((k) => k.toUpperCase() !== key.key && OPTION_KEY_PATTERN.test(k.toUpperCase()) && parseOptionKey(k).feature === AAS_FEATURE)
       if (others.length === 0) {
         throw new RefusedError(`Option key ${key.key} (Advanced Account Security) cannot be removed while FIPS 140 mode is on: FIPS140-2 cryptographic mode needs the Advanced Account Security key.`, {

@@ -3,8 +3,8 @@ import {RefusedError} from '../errors.js'
 import {isRegistered} from '../licensing/status.js'
 import {type LicensingState, readLicensing} from '../licensing/state.js'
 import {P} from '../unit/paths.js'
-import {changeUnit} from '../unit/transaction.js'
-import {compareVersions, isX142Expressway, openUnit, type ProductInfo, readJson, renderProductInfo} from '../unit/unit.js'
+import {changeUnit, openUnit} from '../areas/open.js'
+import {compareVersions, isX142Expressway, type ProductInfo, readJson, renderProductInfo} from '../unit/unit.js'
 import {smartLicensingTurnedOn} from './convert.js'
 import {FIPS_EXPORT_CONTROL_MESSAGE} from './create.js'
 import {keysKeptOn} from './option-keys.js'
@@ -90,9 +90,8 @@ export function planUpgrade(
  * option keys and licensing move to the new version, in one transaction.
  */
 export async function upgradeUnit(unitArg: string, to: string, at: Date): Promise<UpgradeResult> {
-  const unit = openUnit(unitArg)
-  const u = unit.path
-  return changeUnit(u, 'upgrade', async (tx) => {
+  return changeUnit(unitArg, 'upgrade', async (tx, unit) => {
+    const u = unit.files
     const before = readLicensing(u)
     const fips = readFips(u).enabled
     const keys = readOptionKeys(u).keys

@@ -4,8 +4,10 @@ import {admitsOneMore, exportControlLimit, exportControlThresholds, nextExportCo
 import {isEvaluationExpired, isRegistered} from '../licensing/status.js'
 import {readLicensing} from '../licensing/state.js'
 import {P} from '../unit/paths.js'
-import {changeUnit, type UnitTransaction} from '../unit/transaction.js'
-import {openUnit, type ProductInfo} from '../unit/unit.js'
+import {changeUnit, openUnit} from '../areas/open.js'
+import type {UnitReader} from '../unit/store.js'
+import type {UnitTransaction} from '../unit/transaction.js'
+import {type ProductInfo} from '../unit/unit.js'
 import {exportControlAlarms} from './boot.js'
 
 export interface UsageView {
@@ -47,7 +49,7 @@ function view(info: ProductInfo, usage: UsageFile): UsageView {
 }
 
 /** Writes the usage and the export-control alarms that follow its state; returns the active alarm keys. */
-function record(tx: UnitTransaction, u: string, before: UsageFile, next: UsageFile, at: Date): string[] {
+function record(tx: UnitTransaction, u: UnitReader, before: UsageFile, next: UsageFile, at: Date): string[] {
   if (JSON.stringify(next) !== JSON.stringify(before)) tx.writeJson(P.usage, next)
   const alarmsBefore = readAlarms(u)
   const alarms = exportControlAlarms(alarmsBefore, next.exportControl.state, at)
@@ -60,9 +62,8 @@ function record(tx: UnitTransaction, u: string, before: UsageFile, next: UsageFi
  * export-control state by the hysteresis rules, so going from 2500 down to 2480 stays `reached`.
  */
 export async function setUsage(unitArg: string, change: UsageChange, at: Date): Promise<UsageSetResult> {
-  const unit = openUnit(unitArg)
-  const u = unit.path
-  return changeUnit(u, 'usage set', (tx) => {
+  return changeUnit(unitArg, 'usage set', (tx, unit) => {
+    const u = unit.files
     const before = readUsage(u)
     const counts = {
       calls: change.calls ?? before.calls,
@@ -88,9 +89,8 @@ export async function setUsage(unitArg: string, change: UsageChange, at: Date): 
  * registered". Calls are not registrations: they stay subject to export control only.
  */
 export async function admitSession(unitArg: string, kind: AdmitKind, at: Date): Promise<UsageAdmitResult> {
-  const unit = openUnit(unitArg)
-  const u = unit.path
-  return changeUnit(u, 'usage admit', (tx) => {
+  return changeUnit(unitArg, 'usage admit', (tx, unit) => {
+    const u = unit.files
     const before = readUsage(u)
     if (kind !== 'call') {
       const lic = readLicensing(u)
