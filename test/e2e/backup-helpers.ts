@@ -7,9 +7,9 @@ import {gzipSync} from 'node:zlib'
 import {AREAS, areaOf, type AreaName} from '../../src/areas/registry.js'
 import {createEncryptStream} from '../../src/backup/container.js'
 import {hashTree, walk} from '../../src/unit/fsutil.js'
-import {inspectUnit} from '../../src/unit/inspect.js'
+import {inspectUnit} from '../../src/report/inspect.js'
 import {isTransient, P} from '../../src/unit/paths.js'
-import {verifyUnit} from '../../src/unit/verify.js'
+import {verifyUnit} from '../../src/report/verify.js'
 import {type PackEntry, tarStream} from '../../src/unit/tar.js'
 import {makeUnit, type RunOptions, type RunResult, xway} from '../support/run.js'
 
@@ -62,12 +62,12 @@ export function copyOf(templatePath: string, dir: string): string {
 
 /** image inspect --json, in process (the contract is the same function; spawning costs time). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function inspect(unit: string): any {
-  return JSON.parse(JSON.stringify(inspectUnit(unit, new Date(NOW))))
+export async function inspect(unit: string): Promise<any> {
+  return JSON.parse(JSON.stringify((await inspectUnit(unit, new Date(NOW)))))
 }
 
-export function verifies(unit: string): boolean {
-  const r = verifyUnit(unit)
+export async function verifies(unit: string): Promise<boolean> {
+  const r = (await verifyUnit(unit))
   if (!r.ok) console.error(r.problems)
   return r.ok
 }

@@ -41,7 +41,7 @@ function restore(unit: string, file: string, extra: string[] = [], options: {env
 test('create writes <version>_<serial>_<YYYYMMDD>_<HHMMSS>_backup.tar.gz.enc in the current directory, mode 0600, and reports {file, unit, bytes, kdfMs, manifest, files}', async () => {
   const unit = copyOf(t.src, dir)
   const cwd = tempDir()
-  const serial = inspect(unit).hardware.serial
+  const serial = (await inspect(unit)).hardware.serial
   const r = runJson(['backup', 'create', unit], {cwd})
   assert.is(r.code, 0, r.stdout + r.stderr)
   const name = `X14.2.0_${serial}_20260203_040506_backup.tar.gz.enc`
@@ -61,7 +61,7 @@ test('create writes <version>_<serial>_<YYYYMMDD>_<HHMMSS>_backup.tar.gz.enc in 
   assert.equal(readdirSync(cwd), [name])
 })
 
-test('inspect shows the manifest after authentication: exactly the backup areas with each file\'s SHA-256; no logs, no ssh host keys', () => {
+test('inspect shows the manifest after authentication: exactly the backup areas with each file\'s SHA-256; no logs, no ssh host keys', async () => {
   const unit = copyOf(t.src, dir)
   writeFileSync(join(unit, P.logDir, 'messages.log'), 'a log line\n')
   const file = backupOf(unit, 'inspect.enc')
@@ -69,7 +69,7 @@ test('inspect shows the manifest after authentication: exactly the backup areas 
   assert.is(r.code, 0, r.stdout)
   const m = r.json
   assert.is(m.formatVersion, 1)
-  assert.is(m.serial, inspect(unit).hardware.serial)
+  assert.is(m.serial, (await inspect(unit)).hardware.serial)
   assert.equal(m.areas, BACKUP_AREAS)
   const paths = m.files.map((f: {path: string}) => f.path)
   for (const p of [P.systemKey, P.config, P.ip, P.mgmt, P.users, P.authorizedKeys, P.serverCert, P.serverKey, P.caTrustStore, P.licensing, P.optionKeys, P.cluster]) {
@@ -91,19 +91,19 @@ test('inspect shows the manifest after authentication: exactly the backup areas 
   assert.match(human.stdout, 'all checked against their SHA-256')
 })
 
-test('round trip: create → factory-reset -v → restore gives back every restored area, in image inspect and byte for byte; ssh keys and logs are not touched', () => {
+test('round trip: create → factory-reset -v → restore gives back every restored area, in image inspect and byte for byte; ssh keys and logs are not touched', async () => {
   const unit = copyOf(t.src, dir)
   assert.is(run(['network', 'set', unit, '--hostname', 'rt-host', '--dns', '192.0.2.99']).code, 0)
   assert.is(run(['network', 'mgmt', unit, '--address', '198.51.100.7/24']).code, 0)
   writeFileSync(join(unit, P.sniDir, 'conference.lab.example.pem'), readFileSync(join(unit, P.serverCert)))
   writeFileSync(join(unit, P.logDir, 'messages.log'), 'a log line\n')
-  const before = inspect(unit)
+  const before = (await inspect(unit))
   const areasBefore = hashAreas(unit, BACKUP_AREAS)
   const file = backupOf(unit, 'roundtrip.enc')
 
   const reset = runJson(['factory-reset', unit, '-v', '--yes'])
   assert.is(reset.code, 0, reset.stdout + reset.stderr)
-  const afterReset = inspect(unit)
+  const afterReset = (await inspect(unit))
   assert.is.not(afterReset.network.hostname, 'rt-host')
   assert.is(afterReset.users.root.default, true)
 
@@ -113,7 +113,7 @@ test('round trip: create → factory-reset -v → restore gives back every resto
   assert.equal({...r.json, kdfMs: 0, notes: []}, {unit, file, cancelled: false, restored: BACKUP_AREAS, registration: 'none', warnings: [], notes: [], kdfMs: 0})
   assert.ok(r.json.notes.some((n: string) => /root and admin passwords are now those of the backup/.test(n)))
 
-  const after = inspect(unit)
+  const after = (await inspect(unit))
   for (const key of ['network', 'mgmt', 'certificates', 'users', 'optionKeys', 'licensing', 'cluster', 'hardware', 'brand', 'type', 'softwareVersion']) {
     assert.equal(after[key], before[key], key)
   }
@@ -123,11 +123,11 @@ test('round trip: create → factory-reset -v → restore gives back every resto
   // not carried: the reset's new ssh host keys and empty log folder stay
   assert.equal(after.ssh, afterReset.ssh)
   assert.equal(after.logs, {files: 0, bytes: 0})
-  assert.ok(verifies(unit))
+  assert.ok((await verifies(unit)))
   assert.match(readFileSync(join(unit, P.audit), 'utf8'), /"command":"backup restore"/)
 })
 
-test('a restore replaces the areas whole: files added since the backup go away', () => {
+test('a restore replaces the areas whole: files added since the backup go away', async () => {
   const unit = copyOf(t.src, dir)
   const file = backupOf(unit, 'whole.enc')
   const areasAtBackup = hashAreas(unit, BACKUP_AREAS)
@@ -143,7 +143,7 @@ test('a restore replaces the areas whole: files added since the backup go away',
   assert.is(hashAreas(unit, BACKUP_AREAS), areasAtBackup)
 })
 
-test('refused onto another software version, naming both versions (exit 3, unit unchanged)', () => {
+test('refused onto another software version, naming both versions (exit 3, unit unchanged)', async () => {
   const file = backupOf(t.legacy, 'legacy.enc')
   const unit = copyOf(t.src, dir)
   const before = hashAll(unit)
@@ -155,11 +155,11 @@ test('refused onto another software version, naming both versions (exit 3, unit 
   assert.is(hashAll(unit), before)
 })
 
-test('refused across brands: after a factory reset without -v the unit is a VCS (exit 3, unit unchanged)', () => {
+test('refused across brands: after a factory reset without -v the unit is a VCS (exit 3, unit unchanged)', async () => {
   const unit = copyOf(t.src, dir)
   const file = backupOf(unit, 'brand.enc')
   assert.is(runJson(['factory-reset', unit, '--yes']).code, 0)
-  assert.is(inspect(unit).brand, 'VCS')
+  assert.is((await inspect(unit)).brand, 'VCS')
   const before = hashAll(unit)
   const r = restore(unit, file)
   assert.is(r.code, 3, r.stdout)
@@ -167,7 +167,7 @@ test('refused across brands: after a factory reset without -v the unit is a VCS 
   assert.is(hashAll(unit), before)
 })
 
-test('refused while the unit is in a cluster, before any password is asked; allowed once it has left', () => {
+test('refused while the unit is in a cluster, before any password is asked; allowed once it has left', async () => {
   const unit = copyOf(t.src, dir)
   const peer = copyOf(t.other, dir)
   const file = backupOf(unit, 'cluster.enc')
@@ -181,10 +181,10 @@ test('refused while the unit is in a cluster, before any password is asked; allo
   assert.is(runJson(['cluster', 'leave', unit]).code, 0)
   const ok = restore(unit, file)
   assert.is(ok.code, 0, ok.stdout)
-  assert.is(inspect(unit).cluster, null)
+  assert.is((await inspect(unit)).cluster, null)
 })
 
-test('FIPS: a non-FIPS backup onto a FIPS unit is refused (exit 3); a FIPS backup onto a non-FIPS unit is allowed and made with the FIPS policy', () => {
+test('FIPS: a non-FIPS backup onto a FIPS unit is refused (exit 3); a FIPS backup onto a non-FIPS unit is allowed and made with the FIPS policy', async () => {
   const select = template(dir, 't-select', writeProfile(dir, 'apiVersion: xway/v1\nkind: Unit\nsoftware: X14.2.0\nedition: select\noptionKeys: [116341J00-1-4E5F6A7B]\n', 'select.yaml'), 'select')
   const unit = copyOf(select, dir)
   const plain = backupOf(unit, 'plain.enc')
@@ -204,19 +204,19 @@ test('FIPS: a non-FIPS backup onto a FIPS unit is refused (exit 3); a FIPS backu
   const target = copyOf(select, dir)
   const ok = restore(target, fipsBackup)
   assert.is(ok.code, 0, ok.stdout)
-  assert.is(inspect(target).fips.enabled, false, 'the FIPS configuration is not part of a backup')
+  assert.is((await inspect(target)).fips.enabled, false, 'the FIPS configuration is not part of a backup')
   // and the FIPS unit takes its own FIPS backup back
   assert.is(restore(unit, fipsBackup).code, 0)
 })
 
-test('onto another serial: a warning, allowed; smart licensing stays enabled but the registration is dropped ("register again with a registration token")', () => {
+test('onto another serial: a warning, allowed; smart licensing stays enabled but the registration is dropped ("register again with a registration token")', async () => {
   const source = copyOf(t.src, dir)
   const target = copyOf(t.other, dir)
-  const serial = inspect(source).hardware.serial
+  const serial = (await inspect(source)).hardware.serial
   writeRegistered(source, serial)
-  assert.is(inspect(source).licensing.registration.status, 'Registered')
+  assert.is((await inspect(source)).licensing.registration.status, 'Registered')
   const file = backupOf(source, 'registered.enc')
-  const targetBefore = inspect(target)
+  const targetBefore = (await inspect(target))
   assert.is.not(targetBefore.hardware.serial, serial)
 
   const r = restore(target, file)
@@ -225,15 +225,15 @@ test('onto another serial: a warning, allowed; smart licensing stays enabled but
   assert.ok(r.json.warnings.some((w: string) => w.includes('another system') && w.includes(serial)))
   assert.ok(r.json.warnings.some((w: string) => w.includes('register again with a registration token')))
   assert.match(r.stderr, 'Warning: the backup was made on another system')
-  const after = inspect(target)
+  const after = (await inspect(target))
   assert.is(after.hardware.serial, targetBefore.hardware.serial)
   assert.is(after.licensing.mode, 'smart')
   assert.is(after.licensing.registration.status, 'Unregistered')
   assert.is(after.licensing.registration.smartAccount, null)
-  assert.equal(after.licensing.transport, inspect(source).licensing.transport, 'the licensing configuration comes with the backup')
+  assert.equal(after.licensing.transport, (await inspect(source)).licensing.transport, 'the licensing configuration comes with the backup')
   assert.equal(after.licensing.evaluation, targetBefore.licensing.evaluation, 'the evaluation period is the unit\'s own')
   for (const rel of [P.agentKey, P.agentCert, P.pendingToken]) assert.not.ok(existsSync(join(target, rel)), rel)
-  assert.ok(verifies(target))
+  assert.ok((await verifies(target)))
 
   const human = run(['backup', 'restore', copyOf(t.other, dir), file, '--yes'])
   assert.is(human.code, 0)
@@ -242,22 +242,22 @@ test('onto another serial: a warning, allowed; smart licensing stays enabled but
   assert.match(human.stdout, 'The root and admin passwords are now those of the backup')
 })
 
-test('same serial: the registration is restored as it was in the backup', () => {
+test('same serial: the registration is restored as it was in the backup', async () => {
   const unit = copyOf(t.src, dir)
-  writeRegistered(unit, inspect(unit).hardware.serial)
-  const registered = inspect(unit).licensing
+  writeRegistered(unit, (await inspect(unit)).hardware.serial)
+  const registered = (await inspect(unit)).licensing
   const file = backupOf(unit, 'same-serial.enc')
   assert.is(runJson(['factory-reset', unit, '-v', '--yes']).code, 0)
-  assert.is(inspect(unit).licensing.registration.status, 'Unregistered')
+  assert.is((await inspect(unit)).licensing.registration.status, 'Unregistered')
   const r = restore(unit, file)
   assert.is(r.code, 0, r.stdout)
   assert.is(r.json.registration, 'restored')
   assert.equal(r.json.warnings, [])
-  assert.equal(inspect(unit).licensing, registered)
+  assert.equal((await inspect(unit)).licensing, registered)
   assert.is(statSync(join(unit, P.agentKey)).mode & 0o777, 0o600)
 })
 
-test('without --yes it asks "Are you sure you want to continue [YES/NO]?" on piped stdin: NO cancels (exit 0), no answer is exit 2, both leave the unit unchanged', () => {
+test('without --yes it asks "Are you sure you want to continue [YES/NO]?" on piped stdin: NO cancels (exit 0), no answer is exit 2, both leave the unit unchanged', async () => {
   const unit = copyOf(t.src, dir)
   const file = backupOf(unit, 'ask.enc')
   assert.is(run(['network', 'set', unit, '--hostname', 'changed']).code, 0)
@@ -280,10 +280,10 @@ test('without --yes it asks "Are you sure you want to continue [YES/NO]?" on pip
   assert.is(yes.code, 0, yes.stderr)
   assert.match(yes.stdout, 'The root and admin passwords will become those of the backup')
   assert.match(yes.stdout, 'Restored ')
-  assert.is(inspect(unit).network.hostname, 'src-c1')
+  assert.is((await inspect(unit)).network.hostname, 'src-c1')
 })
 
-test('password sources: --password-file (first line), XWAY_BACKUP_PASSWORD; empty counts as unset, and without a password or terminal it is exit 2 with no file written', () => {
+test('password sources: --password-file (first line), XWAY_BACKUP_PASSWORD; empty counts as unset, and without a password or terminal it is exit 2 with no file written', async () => {
   const unit = copyOf(t.src, dir)
   const cwd = tempDir()
   const pw = join(pwDir, 'backup.pw')
@@ -305,7 +305,7 @@ test('password sources: --password-file (first line), XWAY_BACKUP_PASSWORD; empt
   assert.is(hashAll(unit), before)
 })
 
-test('a wrong password is exit 4, for inspect and restore, and the unit is unchanged', () => {
+test('a wrong password is exit 4, for inspect and restore, and the unit is unchanged', async () => {
   const unit = copyOf(t.src, dir)
   const file = backupOf(unit, 'wrong.enc')
   const before = hashAll(unit)
@@ -316,7 +316,7 @@ test('a wrong password is exit 4, for inspect and restore, and the unit is uncha
   assert.is(runJson(['backup', 'inspect', file], {env: {XWAY_BACKUP_PASSWORD: 'not the password'}}).code, 4)
 })
 
-test('a backup is not written inside the unit it backs up (exit 2)', () => {
+test('a backup is not written inside the unit it backs up (exit 2)', async () => {
   const unit = copyOf(t.src, dir)
   const before = hashAll(unit)
   const r = runJson(['backup', 'create', unit, '-o', join(unit, 'tandberg', 'b.enc')])
@@ -324,7 +324,7 @@ test('a backup is not written inside the unit it backs up (exit 2)', () => {
   assert.is(hashAll(unit), before)
 })
 
-test('the password appears in no output of any command and in no file of any unit', () => {
+test('the password appears in no output of any command and in no file of any unit', async () => {
   assert.ok(outputs.length > 60)
   const needle = PASSWORD.normalize('NFC')
   for (const out of outputs) assert.not.ok(out.includes(needle), `output holds the password: ${out.slice(0, 200)}`)

@@ -9,7 +9,7 @@ const ALARM = 'smart-licensing-reservation-expired'
 const alarmKeys = (unit: string, now: string): string[] => ok(['image', 'inspect', unit], {now}).alarms.map((a: {key: string}) => a.key)
 const rmsStatus = (unit: string, now: string): string => licensing(unit, now).licenses.find((l: {type: string}) => l.type === 'Rich Media Session').status
 
-test('an expired SLR entitlement changes nothing until boot, which stops the feature and raises the alarm; a newer code brings it back', () => {
+test('an expired SLR entitlement changes nothing until boot, which stops the feature and raises the alarm; a newer code brings it back', async () => {
   const lab = makeLab()
   const unit = unitOf(lab, 'boot-slr')
   const requestCode = requestOn(unit)

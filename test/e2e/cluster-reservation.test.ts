@@ -5,7 +5,7 @@ import {authorize, licensing, makeLab, ok, requestOn, run, unitOf} from './reser
 
 const byType = (unit: string) => Object.fromEntries(licensing(unit).licenses.map((l: {type: string; status: string}) => [l.type, l.status]))
 
-test('peers of a cluster share reserved licenses: a node borrows when its own are used up, and only while peers have spare', () => {
+test('peers of a cluster share reserved licenses: a node borrows when its own are used up, and only while peers have spare', async () => {
   const lab = makeLab('{ calls: 0, desktop: 0, room: 3, webrtc: false }')
   const a = unitOf(lab, 'node-a')
   const b = unitOf(lab, 'node-b')

@@ -18,7 +18,7 @@ test.before(() => {
 
 const clusterFile = (unit: string) => readFileSync(join(unit, P.cluster), 'utf8')
 
-test('create writes the same cluster configuration on every unit: {cluster: {name, primary, peers}, units}', () => {
+test('create writes the same cluster configuration on every unit: {cluster: {name, primary, peers}, units}', async () => {
   const a = copyOf(t.a, dir)
   const b = copyOf(t.b, dir)
   const c = copyOf(t.b, dir)
@@ -31,13 +31,13 @@ test('create writes the same cluster configuration on every unit: {cluster: {nam
   // siblings: one identical file on every peer, and each resolves its peers from where it is
   assert.is(clusterFile(b), clusterFile(a))
   assert.is(clusterFile(c), clusterFile(a))
-  assert.equal(inspect(c).cluster, r.json.cluster)
+  assert.equal((await inspect(c)).cluster, r.json.cluster)
   assert.match(readFileSync(join(b, P.audit), 'utf8'), /"command":"cluster create"/)
   const named = runJson(['cluster', 'create', copyOf(t.a, dir), copyOf(t.b, dir), '--name', 'expc.lab.example'])
   assert.is(named.json.cluster.name, 'expc.lab.example')
 })
 
-test('refuses a unit already in a cluster (exit 3) and changes none of the units', () => {
+test('refuses a unit already in a cluster (exit 3) and changes none of the units', async () => {
   const a = copyOf(t.a, dir)
   const b = copyOf(t.b, dir)
   const c = copyOf(t.b, dir)
@@ -50,7 +50,7 @@ test('refuses a unit already in a cluster (exit 3) and changes none of the units
   assert.equal([a, b, c].map(hashAll), before)
 })
 
-test('refuses mixing Select and standard, software versions, or giving a unit twice; changes nothing', () => {
+test('refuses mixing Select and standard, software versions, or giving a unit twice; changes nothing', async () => {
   const a = copyOf(t.a, dir)
   const s = copyOf(t.select, dir)
   const l = copyOf(t.legacy, dir)
@@ -66,16 +66,16 @@ test('refuses mixing Select and standard, software versions, or giving a unit tw
   assert.equal([a, s, l].map(hashAll), before)
 })
 
-test('refuses cluster configuration on an Unauthorized unit (evaluation over, not registered)', () => {
+test('refuses cluster configuration on an Unauthorized unit (evaluation over, not registered)', async () => {
   const a = copyOf(t.a, dir)
   const b = copyOf(t.b, dir)
   const r = runJson(['cluster', 'create', a, b], {env: {XWAY_NOW: '2027-01-01T00:00:00Z'}})
   assert.is(r.code, 3, r.stdout)
   assert.match(r.json.error.message, /Unauthorized/)
-  assert.is(inspect(a).cluster, null)
+  assert.is((await inspect(a)).cluster, null)
 })
 
-test('leave clears the unit\'s cluster configuration; on a unit in no cluster it says so and exits 0', () => {
+test('leave clears the unit\'s cluster configuration; on a unit in no cluster it says so and exits 0', async () => {
   const a = copyOf(t.a, dir)
   const b = copyOf(t.b, dir)
   assert.is(runJson(['cluster', 'create', a, b]).code, 0)
@@ -83,7 +83,7 @@ test('leave clears the unit\'s cluster configuration; on a unit in no cluster it
   assert.is(r.code, 0, r.stdout)
   assert.equal(r.json, {unit: b, left: 'exp-c1-cluster.lab.example'})
   assert.equal(JSON.parse(clusterFile(b)), {cluster: null})
-  assert.is.not(inspect(a).cluster, null, 'the other peers keep theirs')
+  assert.is.not((await inspect(a)).cluster, null, 'the other peers keep theirs')
   const before = hashAll(b)
   const again = runJson(['cluster', 'leave', b])
   assert.is(again.code, 0)

@@ -46,7 +46,7 @@ optionKeys: [116341J00-1-4E5F6A7B, 116341W10-1-11112222]
   })
 })
 
-test('a VCS on X14.2 becomes an Expressway: smart licensing on (Direct, evaluation starts now), option keys removed but C00', () => {
+test('a VCS on X14.2 becomes an Expressway: smart licensing on (Direct, evaluation starts now), option keys removed but C00', async () => {
   const unit = copyOf('vcs')
   const r = xwayJson(['convert', unit, '--type', 'expressway-e'], {env})
   assert.is(r.code, 0, r.stdout + r.stderr)
@@ -55,7 +55,7 @@ test('a VCS on X14.2 becomes an Expressway: smart licensing on (Direct, evaluati
   assert.is(r.json.changed, true)
   assert.equal(r.json.licensing, {mode: 'smart', turnedOn: true, evaluationStartedAt: '2026-03-01T00:00:00.000Z'})
   assert.equal(r.json.optionKeys, {kept: ['116341C00-1-0A1B2C3D'], dropped: ['116341J00-1-4E5F6A7B']})
-  const after = inspect(unit)
+  const after = (await inspect(unit))
   assert.is(after.brand, 'Expressway')
   assert.is(after.type, 'Expressway-E')
   assert.is(after.licensing.mode, 'smart')
@@ -64,10 +64,10 @@ test('a VCS on X14.2 becomes an Expressway: smart licensing on (Direct, evaluati
   assert.is(after.licensing.authorization.status, 'Evaluation Mode')
   assert.equal(after.optionKeys.map((k: {feature: string}) => k.feature), ['C00'])
   assert.match(readFileSync(join(unit, P.audit), 'utf8'), /"command":"convert"/)
-  assert.ok(verifies(unit))
+  assert.ok((await verifies(unit)))
 })
 
-test('once smart licensing is on, --to vcs is refused (exit 3), pointing to factory-reset without -v; the unit is unchanged', () => {
+test('once smart licensing is on, --to vcs is refused (exit 3), pointing to factory-reset without -v; the unit is unchanged', async () => {
   for (const name of ['expC', 'vcs']) {
     const unit = copyOf(name)
     if (name === 'vcs') assert.is(xwayJson(['convert', unit, '--type', 'expressway-c'], {env}).code, 0)
@@ -82,20 +82,20 @@ test('once smart licensing is on, --to vcs is refused (exit 3), pointing to fact
   }
 })
 
-test('Expressway-C ↔ Expressway-E on an Expressway changes the type only', () => {
+test('Expressway-C ↔ Expressway-E on an Expressway changes the type only', async () => {
   const unit = copyOf('expC')
   const licensing = readFileSync(join(unit, P.licensing))
   const r = xwayJson(['convert', unit, '--type', 'expressway-e'], {env})
   assert.is(r.code, 0, r.stdout)
   assert.is(r.json.licensing.turnedOn, false)
-  assert.is(inspect(unit).type, 'Expressway-E')
+  assert.is((await inspect(unit)).type, 'Expressway-E')
   assert.ok(readFileSync(join(unit, P.licensing)).equals(licensing), 'licensing untouched')
   assert.is(xwayJson(['convert', unit, '--type', 'expressway-c'], {env}).code, 0)
-  assert.is(inspect(unit).type, 'Expressway-C')
-  assert.ok(verifies(unit))
+  assert.is((await inspect(unit)).type, 'Expressway-C')
+  assert.ok((await verifies(unit)))
 })
 
-test('converting to what the unit already is: nothing to do, exit 0, unit unchanged', () => {
+test('converting to what the unit already is: nothing to do, exit 0, unit unchanged', async () => {
   const unit = copyOf('expC')
   const before = hash(unit)
   const r = xwayJson(['convert', unit, '--type', 'expressway-c'], {env})
@@ -104,18 +104,18 @@ test('converting to what the unit already is: nothing to do, exit 0, unit unchan
   assert.is(hash(unit), before)
 })
 
-test('a pre-X14.2 Expressway without smart licensing may go back to VCS, keeping its option keys and legacy licensing', () => {
+test('a pre-X14.2 Expressway without smart licensing may go back to VCS, keeping its option keys and legacy licensing', async () => {
   const unit = copyOf('legacy')
   const r = xwayJson(['convert', unit, '--to', 'vcs'], {env})
   assert.is(r.code, 0, r.stdout)
-  const after = inspect(unit)
+  const after = (await inspect(unit))
   assert.is(after.brand, 'VCS')
   assert.equal(after.licensing, {mode: 'legacy'})
   assert.equal(after.optionKeys.map((k: {feature: string}) => k.feature), ['C00', 'E00'])
-  assert.ok(verifies(unit))
+  assert.ok((await verifies(unit)))
 })
 
-test('a VCS in FIPS 140 mode cannot become an export-restricted Expressway X14.2 (exit 3, unchanged)', () => {
+test('a VCS in FIPS 140 mode cannot become an export-restricted Expressway X14.2 (exit 3, unchanged)', async () => {
   const unit = copyOf('vcsFips')
   const before = hash(unit)
   const r = xwayJson(['convert', unit, '--type', 'expressway-c'], {env})
@@ -124,19 +124,19 @@ test('a VCS in FIPS 140 mode cannot become an export-restricted Expressway X14.2
   assert.is(hash(unit), before)
 })
 
-test('a Select VCS becomes an Expressway Select keeping its keys (but VCS-only ones) and FIPS 140 mode', () => {
+test('a Select VCS becomes an Expressway Select keeping its keys (but VCS-only ones) and FIPS 140 mode', async () => {
   const unit = copyOf('vcsSelectFips')
   const r = xwayJson(['convert', unit, '--type', 'expressway-c'], {env})
   assert.is(r.code, 0, r.stdout)
   assert.equal(r.json.optionKeys, {kept: ['116341J00-1-4E5F6A7B'], dropped: ['116341W10-1-11112222']})
-  const after = inspect(unit)
+  const after = (await inspect(unit))
   assert.is(after.fips.enabled, true)
   assert.is(after.licensing.mode, 'smart')
   assert.is(after.usage.exportControl.limit, null)
-  assert.ok(verifies(unit))
+  assert.ok((await verifies(unit)))
 })
 
-test('without --type or --to: usage error (exit 2), unit unchanged', () => {
+test('without --type or --to: usage error (exit 2), unit unchanged', async () => {
   const unit = copyOf('vcs')
   const before = hash(unit)
   assert.is(xwayJson(['convert', unit], {env}).code, 2)

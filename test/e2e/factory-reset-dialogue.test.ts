@@ -2,9 +2,9 @@ import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
-import {inspectUnit} from '../../src/unit/inspect.js'
+import {inspectUnit} from '../../src/report/inspect.js'
 import {P} from '../../src/unit/paths.js'
-import {verifyUnit} from '../../src/unit/verify.js'
+import {verifyUnit} from '../../src/report/verify.js'
 import {CONFIRM_QUESTION, LEGACY_QUESTIONS, RESET_BANNER, X142_QUESTIONS} from '../support/reset-dialogue.js'
 import {cleanup, copyUnit, makeUnit, PROFILES, tempDir, unitHash, xway, xwayJson} from '../support/run.js'
 
@@ -14,7 +14,7 @@ const test = suite('factory-reset dialogue')
 const NOW = '2026-03-01T00:00:00Z'
 const env = {XWAY_NOW: NOW}
 const hash = unitHash
-const inspect = (unit: string) => inspectUnit(unit, new Date(NOW))
+const inspect = async (unit: string) => (await inspectUnit(unit, new Date(NOW)))
 
 const BANNER = RESET_BANNER
 const CONFIRM = CONFIRM_QUESTION
@@ -37,53 +37,53 @@ test.before(() => {
   templates.legacy = makeUnit(dir, {name: 't-legacy', profile: join(PROFILES, 'x14.0.2.yaml')})
 })
 
-test('an X14.2 Expressway asks the -v/-t questions in the documented order and wording, then applies the answers', () => {
+test('an X14.2 Expressway asks the -v/-t questions in the documented order and wording, then applies the answers', async () => {
   const unit = copyOf('expC')
-  const before = inspect(unit)
+  const before = (await inspect(unit))
   const answers = ['yes', 'no', 'NO', 'y', 'n', 'YES', 'no', 'no', 'no', 'yes']
   const r = xway(['factory-reset', unit, '--seed', 'dlg'], {env, input: answers.join('\n') + '\n'})
   assert.is(r.code, 0, r.stdout + r.stderr)
   const expected = transcript([...X142_QUESTIONS, CONFIRM], answers)
   assert.equal(r.stdout.split('\n').slice(0, expected.length), expected)
   assert.match(r.stdout, 'Factory reset done: Expressway Expressway-C X14.2.0')
-  const after = inspect(unit)
+  const after = (await inspect(unit))
   assert.is(after.brand, 'Expressway')
   assert.equal(after.network, before.network) // -i YES
   assert.equal(after.ssh, before.ssh) // ssh keys YES
   assert.is.not(after.certificates.server!.fingerprint, before.certificates.server!.fingerprint)
   assert.equal(after.users, {root: {default: true}, admin: {default: true}})
   assert.equal(after.logs, {files: 0, bytes: 0})
-  assert.ok(verifyUnit(unit).ok)
+  assert.ok((await verifyUnit(unit)).ok)
 })
 
-test('a VCS unit asks the unchanged VCS questions (option keys first, no -v/-t/-m)', () => {
+test('a VCS unit asks the unchanged VCS questions (option keys first, no -v/-t/-m)', async () => {
   const unit = copyOf('vcs')
   const answers = ['no', 'no', 'yes', 'no', 'no', 'no', 'no', 'yes']
   const r = xway(['factory-reset', unit, '--seed', 'dlg'], {env, input: answers.join('\n') + '\n'})
   assert.is(r.code, 0, r.stdout + r.stderr)
   const expected = transcript([...LEGACY_QUESTIONS, CONFIRM], answers)
   assert.equal(r.stdout.split('\n').slice(0, expected.length), expected)
-  const after = inspect(unit)
+  const after = (await inspect(unit))
   assert.is(after.brand, 'VCS')
   assert.equal(after.optionKeys.map((k) => k.feature), ['C00'])
   assert.is(after.network.hostname, 'vcs-c1')
-  assert.ok(verifyUnit(unit).ok)
+  assert.ok((await verifyUnit(unit)).ok)
 })
 
-test('an Expressway before X14.2 (X14.0.2) asks the same questions as VCS; -o YES keeps its option keys', () => {
+test('an Expressway before X14.2 (X14.0.2) asks the same questions as VCS; -o YES keeps its option keys', async () => {
   const unit = copyOf('legacy')
   const answers = ['y', 'n', 'n', 'n', 'n', 'n', 'n', 'y']
   const r = xway(['factory-reset', unit, '--seed', 'dlg'], {env, input: answers.join('\n') + '\n'})
   assert.is(r.code, 0, r.stdout + r.stderr)
   const expected = transcript([...LEGACY_QUESTIONS, CONFIRM], answers)
   assert.equal(r.stdout.split('\n').slice(0, expected.length), expected)
-  const after = inspect(unit)
+  const after = (await inspect(unit))
   assert.is(after.brand, 'Expressway')
   assert.equal(after.optionKeys.map((k) => k.feature), ['C00', 'E00'])
-  assert.ok(verifyUnit(unit).ok)
+  assert.ok((await verifyUnit(unit)).ok)
 })
 
-test('NO to the final question changes nothing and exits 0 with {cancelled: true}; prompts go to stderr under --json', () => {
+test('NO to the final question changes nothing and exits 0 with {cancelled: true}; prompts go to stderr under --json', async () => {
   const unit = copyOf('expC')
   const before = hash(unit)
   const human = xway(['factory-reset', unit], {env, input: 'no\n'.repeat(9) + 'NO\n'})
@@ -99,7 +99,7 @@ test('NO to the final question changes nothing and exits 0 with {cancelled: true
   assert.is(hash(unit), before)
 })
 
-test('without a terminal, a missing answer is an error (exit 2), never a guess; nothing changes', () => {
+test('without a terminal, a missing answer is an error (exit 2), never a guess; nothing changes', async () => {
   const unit = copyOf('expC')
   const before = hash(unit)
   const none = xwayJson(['factory-reset', unit], {env, input: ''})
@@ -115,7 +115,7 @@ test('without a terminal, a missing answer is an error (exit 2), never a guess; 
   assert.is(hash(unit), before)
 })
 
-test('YES to smart licensing after NO to brand and type is refused (exit 3) before the next question', () => {
+test('YES to smart licensing after NO to brand and type is refused (exit 3) before the next question', async () => {
   const unit = copyOf('expC')
   const before = hash(unit)
   const r = xway(['factory-reset', unit], {env, input: 'no\nyes\n' + 'yes\n'.repeat(8)})
@@ -125,7 +125,7 @@ test('YES to smart licensing after NO to brand and type is refused (exit 3) befo
   assert.is(hash(unit), before)
 })
 
-test('an unclear answer is asked again', () => {
+test('an unclear answer is asked again', async () => {
   const unit = copyOf('expC')
   const r = xway(['factory-reset', unit, '-v', '-l', '--seed', 'dlg'], {env, input: 'maybe\nyes\n'})
   assert.is(r.code, 0, r.stderr)

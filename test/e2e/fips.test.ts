@@ -33,7 +33,7 @@ test.before(() => {
   })
 })
 
-test('status: {unit, fips: {enabled}, policy, available, reason}', () => {
+test('status: {unit, fips: {enabled}, policy, available, reason}', async () => {
   const r = xwayJson(['fips', 'status', templates.vcs], {env})
   assert.is(r.code, 0)
   assert.equal(r.json, {unit: templates.vcs, fips: {enabled: false, enabledAt: null}, policy: 'default', available: true, reason: null})
@@ -42,7 +42,7 @@ test('status: {unit, fips: {enabled}, policy, available, reason}', () => {
   assert.match(std.reason, /FIPS140-2 cryptographic mode is not available under export control/)
 })
 
-test('enter is refused on a standard-edition Expressway X14.2 (exit 3, unchanged)', () => {
+test('enter is refused on a standard-edition Expressway X14.2 (exit 3, unchanged)', async () => {
   const unit = copyOf('expC')
   const before = hash(unit)
   const r = xwayJson(['fips', 'enter', unit], {env})
@@ -51,7 +51,7 @@ test('enter is refused on a standard-edition Expressway X14.2 (exit 3, unchanged
   assert.is(hash(unit), before)
 })
 
-test('enter needs the J00 key on a VCS (exit 3 naming the key, unchanged)', () => {
+test('enter needs the J00 key on a VCS (exit 3 naming the key, unchanged)', async () => {
   const unit = copyOf('vcsNoAas')
   const before = hash(unit)
   const r = xwayJson(['fips', 'enter', unit], {env})
@@ -61,7 +61,7 @@ test('enter needs the J00 key on a VCS (exit 3 naming the key, unchanged)', () =
   assert.is(xwayJson(['fips', 'status', unit], {env}).json.available, false)
 })
 
-test('enter on a VCS with J00: ed25519 removed, RSA-3072 and ECDSA P-256 kept, fips.json recorded; the unit verifies under the FIPS policy', () => {
+test('enter on a VCS with J00: ed25519 removed, RSA-3072 and ECDSA P-256 kept, fips.json recorded; the unit verifies under the FIPS policy', async () => {
   const unit = copyOf('vcs')
   const rsaBefore = readFileSync(join(unit, sshKeyPath('rsa')))
   const certBefore = readFileSync(join(unit, P.serverCert))
@@ -76,7 +76,7 @@ test('enter on a VCS with J00: ed25519 removed, RSA-3072 and ECDSA P-256 kept, f
   assert.not.ok(existsSync(join(unit, `${sshKeyPath('ed25519')}.pub`)))
   assert.ok(readFileSync(join(unit, sshKeyPath('rsa'))).equals(rsaBefore))
   assert.ok(readFileSync(join(unit, P.serverCert)).equals(certBefore))
-  const after = inspect(unit)
+  const after = (await inspect(unit))
   assert.is(after.fips.enabled, true)
   assert.equal(after.ssh.hostKeys.map((k: {type: string; bits: number}) => `${k.type}-${k.bits}`), ['rsa-3072', 'ecdsa-256'])
   assert.is(xwayJson(['fips', 'status', unit], {env}).json.policy, 'fips')
@@ -90,7 +90,7 @@ test('enter on a VCS with J00: ed25519 removed, RSA-3072 and ECDSA P-256 kept, f
   assert.is(hash(unit), again)
 })
 
-test('enter re-keys what FIPS does not approve: RSA-2048 and P-521 host keys, DSA, an RSA-1024 server key', () => {
+test('enter re-keys what FIPS does not approve: RSA-2048 and P-521 host keys, DSA, an RSA-1024 server key', async () => {
   const unit = copyOf('select')
   const put = (type: string, key: ReturnType<typeof generateKeyPairSync>['privateKey']) => {
     writeFileSync(join(unit, sshKeyPath(type)), openSshPrivateKey(key, 'root@weak'), {mode: 0o600})
@@ -113,12 +113,12 @@ test('enter re-keys what FIPS does not approve: RSA-2048 and P-521 host keys, DS
   const cert = certificateInfo(readFileSync(join(unit, P.serverCert), 'utf8'))
   assert.ok(cert.keyBits >= 2048)
   assert.is(cert.signatureHash, 'sha256')
-  assert.equal(inspect(unit).ssh.hostKeys.map((k: {type: string; bits: number}) => `${k.type}-${k.bits}`), ['rsa-3072', 'ecdsa-256'])
+  assert.equal((await inspect(unit)).ssh.hostKeys.map((k: {type: string; bits: number}) => `${k.type}-${k.bits}`), ['rsa-3072', 'ecdsa-256'])
   const v = verify(unit)
   assert.is(v.code, 0, v.stdout)
 })
 
-test('leave resets the FIPS configuration and keeps every key; the default policy applies again', () => {
+test('leave resets the FIPS configuration and keeps every key; the default policy applies again', async () => {
   const unit = copyOf('vcs')
   assert.is(xwayJson(['fips', 'enter', unit], {env}).code, 0)
   const keys = hash(unit, (rel) => rel.startsWith('etc') || rel.startsWith('tandberg/persistent/certs') || rel === 'tandberg' || rel === 'tandberg/persistent')
@@ -128,7 +128,7 @@ test('leave resets the FIPS configuration and keeps every key; the default polic
   assert.equal(r.json.fips, {enabled: false, enabledAt: null})
   assert.is(r.json.policy, 'default')
   assert.is(hash(unit, (rel) => rel.startsWith('etc') || rel.startsWith('tandberg/persistent/certs') || rel === 'tandberg' || rel === 'tandberg/persistent'), keys)
-  assert.is(inspect(unit).fips.enabled, false)
+  assert.is((await inspect(unit)).fips.enabled, false)
   assert.is(verify(unit).code, 0)
   const before = hash(unit)
   const again = xwayJson(['fips', 'leave', unit], {env})

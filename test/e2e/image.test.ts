@@ -8,7 +8,7 @@ import {cleanup, makeUnit, PROFILES, tempDir, writeProfile, xway, xwayJson} from
 
 const NOW = {XWAY_NOW: '2026-01-01T00:00:00Z'}
 
-test('image create + inspect: the full SPEC 5 contract for an X14.2 Expressway-C', () => {
+test('image create + inspect: the full SPEC 5 contract for an X14.2 Expressway-C', async () => {
   const dir = tempDir()
   const unit = makeUnit(dir)
   const r = xwayJson(['image', 'inspect', unit], {env: NOW})
@@ -45,7 +45,7 @@ test('image create + inspect: the full SPEC 5 contract for an X14.2 Expressway-C
   assert.is(j.cluster, null)
 })
 
-test('evaluation expires 90 days after the unit was built, by XWAY_NOW', () => {
+test('evaluation expires 90 days after the unit was built, by XWAY_NOW', async () => {
   const unit = makeUnit(tempDir())
   const at = (now: string) => xwayJson(['image', 'inspect', unit], {env: {XWAY_NOW: now}}).json.licensing
   assert.is(at('2026-03-31T23:59:59Z').authorization.status, 'Evaluation Mode')
@@ -54,7 +54,7 @@ test('evaluation expires 90 days after the unit was built, by XWAY_NOW', () => {
   assert.is(expired.unauthorized, true)
 })
 
-test('a VCS unit and an X14.0.2 Expressway show legacy licensing only', () => {
+test('a VCS unit and an X14.0.2 Expressway show legacy licensing only', async () => {
   const dir = tempDir()
   for (const name of ['vcs', 'x14.0.2']) {
     const unit = makeUnit(dir, {profile: join(PROFILES, `${name}.yaml`), name})
@@ -63,7 +63,7 @@ test('a VCS unit and an X14.0.2 Expressway show legacy licensing only', () => {
   }
 })
 
-test('every bundled unit profile builds a unit that verifies', () => {
+test('every bundled unit profile builds a unit that verifies', async () => {
   const dir = tempDir()
   for (const name of ['default', 'expressway-c', 'expressway-e', 'vcs', 'x14.0.2']) {
     const unit = makeUnit(dir, {profile: join(PROFILES, `${name}.yaml`), name})
@@ -73,7 +73,7 @@ test('every bundled unit profile builds a unit that verifies', () => {
   }
 })
 
-test('same profile + seed + XWAY_NOW give identical units; another seed does not', () => {
+test('same profile + seed + XWAY_NOW give identical units; another seed does not', async () => {
   const dir = tempDir()
   const a = makeUnit(dir, {name: 'a', seed: 'one'})
   const b = makeUnit(dir, {name: 'b', seed: 'one'})
@@ -86,7 +86,7 @@ test('same profile + seed + XWAY_NOW give identical units; another seed does not
   assert.is(xwayJson(['image', 'diff', a, b]).json.identical, true)
 })
 
-test('image create refuses an existing non-empty UNIT and leaves it unchanged', () => {
+test('image create refuses an existing non-empty UNIT and leaves it unchanged', async () => {
   const dir = tempDir()
   const unit = makeUnit(dir)
   const before = hashTree(unit)
@@ -96,7 +96,7 @@ test('image create refuses an existing non-empty UNIT and leaves it unchanged', 
   assert.is(hashTree(unit), before)
 })
 
-test('a password read from the environment appears nowhere in the unit or any output', () => {
+test('a password read from the environment appears nowhere in the unit or any output', async () => {
   const dir = tempDir()
   const secret = 'S3cret-Env-Passw0rd!'
   const profile = writeProfile(dir, `software: X14.2.0\npasswords:\n  root: { fromEnv: XWAY_ROOT_PASSWORD }\n  admin: { fromEnv: XWAY_ADMIN_PASSWORD }\n`)
@@ -121,7 +121,7 @@ test('a password read from the environment appears nowhere in the unit or any ou
   assert.equal(outputs[2].json.users, {root: {default: false}, admin: {default: false}})
 })
 
-test('a profile password variable that is not set is a usage error and builds nothing', () => {
+test('a profile password variable that is not set is a usage error and builds nothing', async () => {
   const dir = tempDir()
   const profile = writeProfile(dir, 'software: X14.2.0\npasswords:\n  root: { fromEnv: XWAY_UNSET_PASSWORD_VAR }\n')
   const r = xwayJson(['image', 'create', join(dir, 'unit'), '--profile', profile])
@@ -129,7 +129,7 @@ test('a profile password variable that is not set is a usage error and builds no
   assert.not.ok(existsSync(join(dir, 'unit')))
 })
 
-test('profile errors name file, line, column and field path (exit 4)', () => {
+test('profile errors name file, line, column and field path (exit 4)', async () => {
   const dir = tempDir()
   const profile = writeProfile(dir, 'software: X14.2.0\nfips: "yes"\n')
   const r = xwayJson(['image', 'create', join(dir, 'unit'), '--profile', profile])
@@ -141,7 +141,7 @@ test('profile errors name file, line, column and field path (exit 4)', () => {
   assert.not.ok(existsSync(join(dir, 'unit')))
 })
 
-test('option keys and FIPS that the appliance forbids are refused at build (exit 3)', () => {
+test('option keys and FIPS that the appliance forbids are refused at build (exit 3)', async () => {
   const dir = tempDir()
   const c00 = writeProfile(dir, 'software: X14.2.0\noptionKeys: [116341C00-1-ABCD1234]\n', 'c00.yaml')
   const r1 = xwayJson(['image', 'create', join(dir, 'u1'), '--profile', c00])
@@ -153,7 +153,7 @@ test('option keys and FIPS that the appliance forbids are refused at build (exit
   assert.match(r2.json.error.message, /FIPS140-2 cryptographic mode is not available under export control/)
 })
 
-test('image verify finds loose key permissions, missing halves and mismatched pairs (exit 1)', () => {
+test('image verify finds loose key permissions, missing halves and mismatched pairs (exit 1)', async () => {
   const unit = makeUnit(tempDir())
   chmodSync(join(unit, P.serverKey), 0o644)
   unlinkSync(join(unit, 'etc/ssh/ssh_host_ed25519_key.pub'))
@@ -170,7 +170,7 @@ test('image verify finds loose key permissions, missing halves and mismatched pa
   assert.match(r2.json.error.actions.join('\n'), /does not match/)
 })
 
-test('image recover on a sound unit says there is nothing to recover', () => {
+test('image recover on a sound unit says there is nothing to recover', async () => {
   const unit = makeUnit(tempDir())
   const r = xwayJson(['image', 'recover', unit])
   assert.is(r.code, 0)
@@ -178,7 +178,7 @@ test('image recover on a sound unit says there is nothing to recover', () => {
   assert.match(xway(['image', 'recover', unit]).stdout, /nothing to recover/)
 })
 
-test('a unit with an unfinished journal is refused by other commands (exit 5) until recovered', () => {
+test('a unit with an unfinished journal is refused by other commands (exit 5) until recovered', async () => {
   const unit = makeUnit(tempDir())
   writeFileSync(join(unit, P.journal), JSON.stringify({formatVersion: 1, command: 'network set', ops: []}))
   const r = xwayJson(['image', 'inspect', unit])
@@ -189,7 +189,7 @@ test('a unit with an unfinished journal is refused by other commands (exit 5) un
   assert.is(xwayJson(['image', 'inspect', unit]).code, 0)
 })
 
-test('image pack is reproducible and unpack gives back an identical unit', () => {
+test('image pack is reproducible and unpack gives back an identical unit', async () => {
   const dir = tempDir()
   const unit = makeUnit(dir)
   mkdirSync(join(unit, P.logDir, 'sub'), {recursive: true})
@@ -208,7 +208,7 @@ test('image pack is reproducible and unpack gives back an identical unit', () =>
   assert.is(xwayJson(['image', 'verify', copy]).code, 0)
 })
 
-test('network set and network mgmt change the unit; bad values are refused (exit 4) unchanged', () => {
+test('network set and network mgmt change the unit; bad values are refused (exit 4) unchanged', async () => {
   const unit = makeUnit(tempDir())
   const r = xwayJson(['network', 'set', unit, '--hostname', 'exp-c9', '--dns', '192.0.2.1', '--dns', '192.0.2.2', '--lan1', '192.0.2.99/24', '--gateway', '192.0.2.254'])
   assert.is(r.code, 0, r.stdout)
@@ -228,7 +228,7 @@ test('network set and network mgmt change the unit; bad values are refused (exit
   assert.match(readFileSync(join(unit, P.audit), 'utf8'), /"command":"network set"/)
 })
 
-test('boot regenerates missing ssh host keys and server certificate; the unit verifies', () => {
+test('boot regenerates missing ssh host keys and server certificate; the unit verifies', async () => {
   const unit = makeUnit(tempDir())
   rmSync(join(unit, 'etc/ssh'), {recursive: true})
   unlinkSync(join(unit, P.serverCert))
@@ -241,7 +241,7 @@ test('boot regenerates missing ssh host keys and server certificate; the unit ve
   assert.is(xwayJson(['boot', unit]).json.regenerated.length, 0)
 })
 
-test('boot re-evaluates the evaluation alarm by the unit\'s clock', () => {
+test('boot re-evaluates the evaluation alarm by the unit\'s clock', async () => {
   const unit = makeUnit(tempDir())
   const alarms = (now: string) => xwayJson(['image', 'inspect', unit], {env: {XWAY_NOW: now}}).json.alarms.map((a: {key: string}) => a.key)
   assert.is(xwayJson(['boot', unit], {env: {XWAY_NOW: '2026-02-01T00:00:00Z'}}).code, 0)
@@ -250,7 +250,7 @@ test('boot re-evaluates the evaluation alarm by the unit\'s clock', () => {
   assert.ok(alarms('2026-04-02T00:00:00Z').includes('evaluation-expired'))
 })
 
-test('--json errors print one object on stdout; usage errors exit 2; --help shows exit codes', () => {
+test('--json errors print one object on stdout; usage errors exit 2; --help shows exit codes', async () => {
   const r = xwayJson(['image', 'inspect'])
   assert.is(r.code, 2)
   assert.equal(Object.keys(r.json.error), ['code', 'message', 'actions'])

@@ -22,7 +22,7 @@ licenseServer:
 ${extra}`, 'lab.yaml')
 }
 
-test('lab up builds every unit, registers the Expressways to an embedded server, and lab status tabulates them', () => {
+test('lab up builds every unit, registers the Expressways to an embedded server, and lab status tabulates them', async () => {
   const dir = tempDir()
   const out = join(dir, 'out')
   const r = xwayJson(['lab', 'up', labFile(dir), '--out', out, '--concurrency', '2'])
@@ -54,7 +54,7 @@ test('lab up builds every unit, registers the Expressways to an embedded server,
   assert.is(xwayJson(['license-server', 'instances', join(out, 'license-server')]).json.instances.length, 3)
 })
 
-test('lab status refuses a folder that is not a lab (exit 4); lab up refuses a bad lab file (exit 4)', () => {
+test('lab status refuses a folder that is not a lab (exit 4); lab up refuses a bad lab file (exit 4)', async () => {
   const dir = tempDir()
   assert.is(xwayJson(['lab', 'status', dir]).code, 4)
   const bad = writeProfile(dir, 'apiVersion: xway/v1\nkind: Lab\nunits: 3\n', 'bad.yaml')

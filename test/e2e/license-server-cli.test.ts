@@ -16,7 +16,7 @@ test.before(() => {
 
 test.after(() => temp?.remove())
 
-test('init creates the database, the lab CA and the keys (0600), prints the ca.pem path; a second init is refused', () => {
+test('init creates the database, the lab CA and the keys (0600), prints the ca.pem path; a second init is refused', async () => {
   const r = xwayJson(['license-server', 'init', DIR, '--hostname', 'licensing.lab.example'])
   assert.is(r.code, 0, r.stdout + r.stderr)
   assert.equal(r.json, {dir: DIR, caPath: join(DIR, 'ca.pem')})
@@ -29,7 +29,7 @@ test('init creates the database, the lab CA and the keys (0600), prints the ca.p
   assert.ok(human.stdout.includes(join(DIR, '..', 'second', 'ca.pem')))
 })
 
-test('account create, licenses add, token create, pool and instances give the SPEC 4 JSON', () => {
+test('account create, licenses add, token create, pool and instances give the SPEC 4 JSON', async () => {
   const account = xwayJson(['license-server', 'account', 'create', DIR, '--name', 'Acme Corp', '--virtual-account', 'lab'])
   assert.is(account.code, 0, account.stdout)
   assert.equal(account.json, {smartAccount: 'Acme Corp', virtualAccount: 'lab'})
@@ -61,7 +61,7 @@ test('account create, licenses add, token create, pool and instances give the SP
   assert.equal(list.json, {instances: []})
 })
 
-test('errors: unknown virtual account (4), bad type (2), bad duration (4), not a server folder (4)', () => {
+test('errors: unknown virtual account (4), bad type (2), bad duration (4), not a server folder (4)', async () => {
   assert.is(xwayJson(['license-server', 'pool', DIR, '--virtual-account', 'nope']).code, 4)
   assert.is(xwayJson(['license-server', 'licenses', 'add', DIR, '--virtual-account', 'lab', '--type', 'gold', '--count', '1']).code, 2)
   const duration = xwayJson(['license-server', 'token', 'create', DIR, '--virtual-account', 'lab', '--expires-in', 'forever'])
@@ -72,7 +72,7 @@ test('errors: unknown virtual account (4), bad type (2), bad duration (4), not a
   assert.match(notServer.json.error.message, /not a license server folder/)
 })
 
-test('reservation authorize → confirm → instances remove with the return code, through the CLI', () => {
+test('reservation authorize → confirm → instances remove with the return code, through the CLI', async () => {
   const code = makeRequestCode('EXPWY-VE-M-K9', '0A1B2C3D', 'A6rZG7jGd')
   const udi = 'PID:EXPWY-VE-M-K9,SN:0A1B2C3D'
   const first = xwayJson(['license-server', 'reservation', 'authorize', DIR, '--virtual-account', 'lab', '--request-code', code, '--license', 'rms=5'])
@@ -96,7 +96,7 @@ test('reservation authorize → confirm → instances remove with the return cod
   assert.is(bad.code, 4)
 })
 
-test('every license-server command has a description, examples and --json', () => {
+test('every license-server command has a description, examples and --json', async () => {
   for (const cmd of [['init'], ['start'], ['account', 'create'], ['licenses', 'add'], ['token', 'create'], ['pool'], ['instances'],
     ['instances', 'remove'], ['reservation', 'authorize'], ['reservation', 'confirm']]) {
     const r = xway(['license-server', ...cmd, '--help'])

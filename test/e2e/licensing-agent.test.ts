@@ -25,7 +25,7 @@ test.after(async () => {
   ctx.tmp?.remove()
 })
 
-test('registers with a token: Registered, authorized for its usage, key 0600, no token kept, the pool counts it', () => {
+test('registers with a token: Registered, authorized for its usage, key 0600, no token kept, the pool counts it', async () => {
   const unit = unitFrom(ctx.tmp.path, ctx.profile, 'reg')
   const token = ctx.server.token()
   const r = ok(['licensing', 'register', unit, '--token', token], at(1))
@@ -53,7 +53,7 @@ test('registers with a token: Registered, authorized for its usage, key 0600, no
   ok(['licensing', 'deregister', unit], at(2))
 })
 
-test('a registered unit without --force is refused (exit 3) and left byte-for-byte unchanged', () => {
+test('a registered unit without --force is refused (exit 3) and left byte-for-byte unchanged', async () => {
   const unit = unitFrom(ctx.tmp.path, ctx.profile, 'twice')
   ok(['licensing', 'register', unit, '--token', ctx.server.token()], at(1))
   const before = treeHash(unit)
@@ -64,7 +64,7 @@ test('a registered unit without --force is refused (exit 3) and left byte-for-by
   ok(['licensing', 'deregister', unit], at(2))
 })
 
-test('out-of-compliance when the pool cannot cover the report; renew after usage drops; deregister releases the pool', () => {
+test('out-of-compliance when the pool cannot cover the report; renew after usage drops; deregister releases the pool', async () => {
   const rms0 = ctx.server.pool().rms!.inUse
   const big = unitFrom(ctx.tmp.path, profileFor(ctx.tmp.path, ctx.server, {name: 'big', calls: 9}), 'big')
   const r = ok(['licensing', 'register', big, '--token', ctx.server.token()], at(1))
@@ -95,7 +95,7 @@ test('out-of-compliance when the pool cannot cover the report; renew after usage
   assert.is(status(big, at(95)).authorization.status, 'Evaluation Expired')
 })
 
-test('an invalid token: Unregistered: Registration Failed, exit 4, nothing kept', () => {
+test('an invalid token: Unregistered: Registration Failed, exit 4, nothing kept', async () => {
   const unit = unitFrom(ctx.tmp.path, ctx.profile, 'invalid')
   const r = expect(4, ['licensing', 'register', unit, '--token', 'NoSuchTokenAtAll123'], at(1))
   assert.is(r.error.code, 'bad-input')
@@ -111,7 +111,7 @@ test('an invalid token: Unregistered: Registration Failed, exit 4, nothing kept'
   ok(['licensing', 'deregister', unit], at(2))
 })
 
-test('an expired token (by the server\'s clock) and a used-up token fail with exit 4', () => {
+test('an expired token (by the server\'s clock) and a used-up token fail with exit 4', async () => {
   // the server judges expiry by its own clock: a token made "in 2020" has long expired
   const expired = ctx.server.token({now: '2020-01-01T00:00:00Z'})
   const a = unitFrom(ctx.tmp.path, ctx.profile, 'expired-token')
@@ -129,7 +129,7 @@ test('an expired token (by the server\'s clock) and a used-up token fail with ex
   ok(['licensing', 'deregister', b], at(2))
 })
 
-test('hide-identity: the server never learns hostname or IP, also on renewal', () => {
+test('hide-identity: the server never learns hostname or IP, also on renewal', async () => {
   const unit = unitFrom(ctx.tmp.path, ctx.profile, 'hidden')
   const t = ok(['licensing', 'transport', unit, '--hide-identity'])
   assert.is(t.hideIdentity, true)
@@ -144,7 +144,7 @@ test('hide-identity: the server never learns hostname or IP, also on renewal', (
   ok(['licensing', 'deregister', unit], at(3))
 })
 
-test('a changed hostname reaches the server on registration renewal (not before)', () => {
+test('a changed hostname reaches the server on registration renewal (not before)', async () => {
   const unit = unitFrom(ctx.tmp.path, ctx.profile, 'rename')
   ok(['licensing', 'register', unit, '--token', ctx.server.token()], at(1))
   const host = () => ctx.server.instances().find((i) => i.udi === udiOf(unit))!.hostname
@@ -159,7 +159,7 @@ test('a changed hostname reaches the server on registration renewal (not before)
   ok(['licensing', 'deregister', unit], at(41))
 })
 
-test('renew is refused on an unregistered unit (exit 3); exactly one of --authorization/--registration', () => {
+test('renew is refused on an unregistered unit (exit 3); exactly one of --authorization/--registration', async () => {
   const unit = unitFrom(ctx.tmp.path, ctx.profile, 'norenew')
   const before = treeHash(unit)
   assert.match(expect(3, ['licensing', 'renew', unit, '--authorization']).error.message, /not registered/)
@@ -168,7 +168,7 @@ test('renew is refused on an unregistered unit (exit 3); exactly one of --author
   assert.is(treeHash(unit), before)
 })
 
-test('--force reregisters into another virtual account; the old account gets its licenses back', () => {
+test('--force reregisters into another virtual account; the old account gets its licenses back', async () => {
   const unit = unitFrom(ctx.tmp.path, ctx.profile, 'mover')
   const inUse0 = ctx.server.pool('lab').rms!.inUse
   ok(['licensing', 'register', unit, '--token', ctx.server.token()], at(1))
@@ -188,7 +188,7 @@ test('--force reregisters into another virtual account; the old account gets its
   assert.is(ctx.server.pool('other').rms!.inUse, 0)
 })
 
-test('evaluation expired and unregistered: Unauthorized, and registering is the way out', () => {
+test('evaluation expired and unregistered: Unauthorized, and registering is the way out', async () => {
   const unit = unitFrom(ctx.tmp.path, ctx.profile, 'late')
   const s = status(unit, at(91))
   assert.is(s.authorization.status, 'Evaluation Expired')
@@ -201,7 +201,7 @@ test('evaluation expired and unregistered: Unauthorized, and registering is the 
   assert.is(status(unit, at(92)).authorization.status, 'Evaluation Expired')
 })
 
-test('a restored registration (same serial) works against the server: the agent key comes back with it', () => {
+test('a restored registration (same serial) works against the server: the agent key comes back with it', async () => {
   const unit = unitFrom(ctx.tmp.path, ctx.profile, 'restored')
   ok(['licensing', 'register', unit, '--token', ctx.server.token()], at(1))
   const env = {XWAY_BACKUP_PASSWORD: 'correct horse battery staple'}
@@ -222,7 +222,7 @@ test('a restored registration (same serial) works against the server: the agent 
   assert.equal(d.warnings, [])
 })
 
-test('a unit removed on the server learns it at its next exchange: unregistered, exit 3', () => {
+test('a unit removed on the server learns it at its next exchange: unregistered, exit 3', async () => {
   const unit = unitFrom(ctx.tmp.path, ctx.profile, 'removed')
   ok(['licensing', 'register', unit, '--token', ctx.server.token()], at(1))
   ok(['license-server', 'instances', 'remove', ctx.server.dir, udiOf(unit)], '')
@@ -235,7 +235,7 @@ test('a unit removed on the server learns it at its next exchange: unregistered,
   void T0
 })
 
-test('image create registers right after building with licensing.register.tokenFromEnv; a missing variable stops it before building', () => {
+test('image create registers right after building with licensing.register.tokenFromEnv; a missing variable stops it before building', async () => {
   const profile = profileFor(ctx.tmp.path, ctx.server, {name: 'autoreg', extra: '  register: { tokenFromEnv: XWAY_TEST_TOKEN }'})
   const unit = join(ctx.tmp.path, 'autoreg')
   const missing = run(['image', 'create', unit, '--profile', profile, '--seed', 'autoreg'], T0, {XWAY_TEST_TOKEN: ''})
@@ -252,7 +252,7 @@ test('image create registers right after building with licensing.register.tokenF
   ok(['licensing', 'deregister', unit], at(1))
 })
 
-test('a profile\'s proxy password (passwordFromEnv) is stored encrypted at build, reproducibly with --seed', () => {
+test('a profile\'s proxy password (passwordFromEnv) is stored encrypted at build, reproducibly with --seed', async () => {
   const profile = profileFor(ctx.tmp.path, ctx.server, {name: 'proxyenv', transport: '{ mode: proxy, host: 127.0.0.1, port: 3128, username: lic, passwordFromEnv: XWAY_TEST_PROXY_PW }'})
   const env = {XWAY_TEST_PROXY_PW: 'Build-Time-Secret'}
   const a = join(ctx.tmp.path, 'proxyenv-a')

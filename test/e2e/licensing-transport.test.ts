@@ -44,7 +44,7 @@ function everything(unit: string): string {
   return out.join('\n')
 }
 
-test('On-Prem URLs must be https://…/SmartTransport (exit 4, unit unchanged)', () => {
+test('On-Prem URLs must be https://…/SmartTransport (exit 4, unit unchanged)', async () => {
   const unit = unitFrom(ctx.tmp.path, ctx.profile, 'urls')
   const before = treeHash(unit)
   for (const bad of ['http://ssm.lab/SmartTransport', 'https://ssm.lab/other', 'https://u:p@ssm.lab/SmartTransport', 'not a url']) {
@@ -63,7 +63,7 @@ test('On-Prem URLs must be https://…/SmartTransport (exit 4, unit unchanged)',
   assert.is(status(unit).transport.url, 'https://ssm.lab.example/SmartTransport')
 })
 
-test('switching between Direct and On-Prem while registered is refused ("deregister first"), exit 3, unchanged', () => {
+test('switching between Direct and On-Prem while registered is refused ("deregister first"), exit 3, unchanged', async () => {
   const unit = unitFrom(ctx.tmp.path, ctx.profile, 'switch')
   ok(['licensing', 'register', unit, '--token', ctx.server.token()], at(1))
   const before = treeHash(unit)
@@ -78,7 +78,7 @@ test('switching between Direct and On-Prem while registered is refused ("deregis
   assert.is(ok(['licensing', 'transport', unit, '--direct'], at(2)).transport.mode, 'direct')
 })
 
-test('VCS and X14.0.2 units without smart licensing refuse the licensing commands (exit 3)', () => {
+test('VCS and X14.0.2 units without smart licensing refuse the licensing commands (exit 3)', async () => {
   const vcs = unitFrom(ctx.tmp.path, join(process.cwd(), 'profiles', 'vcs.yaml'), 'vcs')
   const before = treeHash(vcs)
   for (const args of [['transport', vcs, '--direct'], ['register', vcs, '--token', 'abc'], ['renew', vcs, '--authorization'], ['deregister', vcs], ['sync', vcs], ['test-connection', vcs]]) {
@@ -89,7 +89,7 @@ test('VCS and X14.0.2 units without smart licensing refuse the licensing command
   assert.is(treeHash(vcs), before)
 })
 
-test('the proxy password is stored encrypted (0600) under the bootstrap key and never shown', () => {
+test('the proxy password is stored encrypted (0600) under the bootstrap key and never shown', async () => {
   const unit = unitFrom(ctx.tmp.path, ctx.profile, 'secret')
   const r = run(['licensing', 'transport', unit, '--proxy', `127.0.0.1:${ctx.tunnel.port}`, '--proxy-user', 'lic', '--proxy-password-file', ctx.pwFile])
   assert.is(r.code, 0, r.stdout + r.stderr)
@@ -155,7 +155,7 @@ test('an intercepting proxy is rejected with Unknown CA: test-connection reports
   assert.equal(alarmIds(unit, at(1)), [30042, 30044])
 })
 
-test('test-connection straight to the server (On-Prem) succeeds and shows the lab chain; a closed port fails with exit 6', () => {
+test('test-connection straight to the server (On-Prem) succeeds and shows the lab chain; a closed port fails with exit 6', async () => {
   const unit = unitFrom(ctx.tmp.path, ctx.profile, 'direct-test')
   const t = ok(['licensing', 'test-connection', unit])
   assert.is(t.ok, true)
@@ -168,7 +168,7 @@ test('test-connection straight to the server (On-Prem) succeeds and shows the la
   assert.equal(r.json.chain, [])
 })
 
-test('trust-store lists QuoVadis Root CA 2 (pinned) and the lab anchor, fingerprints hex colon-separated', () => {
+test('trust-store lists QuoVadis Root CA 2 (pinned) and the lab anchor, fingerprints hex colon-separated', async () => {
   const unit = unitFrom(ctx.tmp.path, ctx.profile, 'trust')
   const r = ok(['licensing', 'trust-store', unit])
   assert.is(r.unit, unit)

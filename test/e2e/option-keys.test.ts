@@ -23,7 +23,7 @@ test.before(() => {
   templates.select = makeUnit(dir, {name: 't-select', profile: writeProfile(dir, 'apiVersion: xway/v1\nkind: Unit\nsoftware: X14.2.0\nedition: select\n', 'select.yaml')})
 })
 
-test('list: {unit, optionKeys: [{key, feature, name}]}', () => {
+test('list: {unit, optionKeys: [{key, feature, name}]}', async () => {
   const unit = copyOf('vcs')
   const r = xwayJson(['option-keys', 'list', unit], {env})
   assert.is(r.code, 0)
@@ -36,7 +36,7 @@ test('list: {unit, optionKeys: [{key, feature, name}]}', () => {
   })
 })
 
-test('add on a standard Expressway X14.2 is refused (exit 3, unchanged); C00 with its own message', () => {
+test('add on a standard Expressway X14.2 is refused (exit 3, unchanged); C00 with its own message', async () => {
   const unit = copyOf('expC')
   const before = hash(unit)
   const c00 = xwayJson(['option-keys', 'add', unit, '116341C00-1-0A1B2C3D'], {env})
@@ -48,7 +48,7 @@ test('add on a standard Expressway X14.2 is refused (exit 3, unchanged); C00 wit
   assert.is(hash(unit), before)
 })
 
-test('add is accepted on VCS, Expressway Select and Expressway before X14.2, and recorded in the audit log', () => {
+test('add is accepted on VCS, Expressway Select and Expressway before X14.2, and recorded in the audit log', async () => {
   for (const name of ['vcs', 'select', 'legacy']) {
     const unit = copyOf(name)
     const r = xwayJson(['option-keys', 'add', unit, '116341g00-1-abcd1234'], {env})
@@ -61,7 +61,7 @@ test('add is accepted on VCS, Expressway Select and Expressway before X14.2, and
   }
 })
 
-test('adding a key already installed changes nothing (exit 0, changed: false)', () => {
+test('adding a key already installed changes nothing (exit 0, changed: false)', async () => {
   const unit = copyOf('vcs')
   const before = hash(unit)
   const r = xwayJson(['option-keys', 'add', unit, '116341C00-1-0A1B2C3D'], {env})
@@ -70,7 +70,7 @@ test('adding a key already installed changes nothing (exit 0, changed: false)', 
   assert.is(hash(unit), before)
 })
 
-test('a key that does not match the pattern is bad input (exit 4, unchanged); a VCS-only key on an Expressway is refused (exit 3)', () => {
+test('a key that does not match the pattern is bad input (exit 4, unchanged); a VCS-only key on an Expressway is refused (exit 3)', async () => {
   const unit = copyOf('legacy')
   const before = hash(unit)
   for (const bad of ['116341C00-1-ABC', '123456C00-1-ABCD1234', 'hello', '116341Z00-1-ABCD1234']) {
@@ -82,7 +82,7 @@ test('a key that does not match the pattern is bad input (exit 4, unchanged); a 
   assert.is(hash(unit), before)
 })
 
-test('remove: a key not installed is bad input (exit 4, unchanged); an installed one goes', () => {
+test('remove: a key not installed is bad input (exit 4, unchanged); an installed one goes', async () => {
   const unit = copyOf('vcs')
   const before = hash(unit)
   const missing = xwayJson(['option-keys', 'remove', unit, '116341G00-1-ABCD1234'], {env})
@@ -94,7 +94,7 @@ test('remove: a key not installed is bad input (exit 4, unchanged); an installed
   assert.equal(keysOf(unit), ['116341J00-1-4E5F6A7B'])
 })
 
-test('J00 cannot be removed while FIPS 140 mode is on (exit 3, unchanged), and can after fips leave', () => {
+test('J00 cannot be removed while FIPS 140 mode is on (exit 3, unchanged), and can after fips leave', async () => {
   const unit = copyOf('vcs')
   assert.is(xwayJson(['fips', 'enter', unit], {env}).code, 0)
   const before = hash(unit)

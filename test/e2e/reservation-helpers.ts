@@ -4,7 +4,8 @@ import {join} from 'node:path'
 import * as assert from 'uvu/assert'
 import {pool as serverPool} from '../../src/server/admin.js'
 import {hashTree} from '../../src/unit/fsutil.js'
-import {openUnit, udiOf} from '../../src/unit/unit.js'
+import {openUnit} from '../../src/areas/open.js'
+import {udiOf} from '../../src/unit/unit.js'
 import {isTransient} from '../../src/unit/paths.js'
 import {makeUnit, tempDir, writeProfile, xwayJson, type RunResult} from '../support/run.js'
 
@@ -74,8 +75,8 @@ export function pool(lab: Lab): Record<string, PoolLine> {
   return Object.fromEntries(serverPool(lab.server, {virtualAccount: VA}).licenses.map((l) => [l.type, l]))
 }
 
-export function udiOfUnit(unit: string): string {
-  return udiOf(openUnit(unit).info)
+export async function udiOfUnit(unit: string): Promise<string> {
+  return udiOf((await openUnit(unit)).info)
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import {makeRequestCode, parseConfirmationCode, parseReturnCode} from '../../src/licensing/protocol.js'
 import {readLicensing} from '../../src/licensing/state.js'
 import {P} from '../../src/unit/paths.js'
-import {changeUnit} from '../../src/unit/transaction.js'
+import {changeUnit} from '../../src/areas/open.js'
 import {cleanup, makeUnit} from '../support/run.js'
 import {
   authorize, licensing, makeLab, ok, pool, refusedUnchanged, requestOn, run, udiOfUnit, unitOf, type Lab,
@@ -16,7 +16,7 @@ test.before(() => {
 })
 test.after(() => cleanup())
 
-test('SLR: request → authorize → install → confirm reserves on the server; a newer code updates with a new confirmation code', () => {
+test('SLR: request → authorize → install → confirm reserves on the server; a newer code updates with a new confirmation code', async () => {
   const unit = unitOf(lab, 'slr-cycle')
   const requestCode = requestOn(unit)
   assert.match(requestCode, /^CB-ZEXPWY-VE-M-K9:[A-Za-z0-9]+-[A-Za-z0-9]{9}-[0-9A-F]{4}$/)
@@ -61,13 +61,13 @@ test('SLR: request → authorize → install → confirm reserves on the server;
   const after = licensing(unit)
   assert.equal(after.reservation, {enabled: true, state: 'none', kind: null, entitlements: []})
   assert.is(after.registration.status, 'Unregistered')
-  const udi = udiOfUnit(unit)
+  const udi = await udiOfUnit(unit)
   ok(['license-server', 'instances', 'remove', lab.server, udi, '--return-code', returnCode])
   assert.equal([pool(lab).rms.reserved, pool(lab).room.reserved], [0, 0])
   refusedUnchanged(unit, ['licensing', 'reservation', 'return', unit], 3, /nothing to return/)
 })
 
-test('tampered, malformed, foreign or unrequested codes exit 4 and leave the unit byte-for-byte unchanged', () => {
+test('tampered, malformed, foreign or unrequested codes exit 4 and leave the unit byte-for-byte unchanged', async () => {
   const unit = unitOf(lab, 'hostile')
   const requestCode = requestOn(unit)
   const good = authorize(lab, requestCode, ['--license', 'rms=1'])
@@ -96,7 +96,7 @@ test('tampered, malformed, foreign or unrequested codes exit 4 and leave the uni
   assert.is(ok(['licensing', 'reservation', 'install', unit, '-'], {input: good}).kind, 'SLR')
 })
 
-test('PLR: install prints no confirmation code and every license in use is authorized', () => {
+test('PLR: install prints no confirmation code and every license in use is authorized', async () => {
   const unit = unitOf(lab, 'plr')
   const requestCode = requestOn(unit)
   const code = authorize(lab, requestCode, ['--plr'])
@@ -110,7 +110,7 @@ test('PLR: install prints no confirmation code and every license in use is autho
   assert.match(ok(['licensing', 'reservation', 'return', unit]).returnCode, /^RT-/)
 })
 
-test('cancel drops the request; return-authorization gives back a code never installed, which then cannot be installed', () => {
+test('cancel drops the request; return-authorization gives back a code never installed, which then cannot be installed', async () => {
   const unit = unitOf(lab, 'cancel')
   const requestCode = requestOn(unit)
   const code = authorize(lab, requestCode, ['--license', 'desktop=3'])
@@ -120,7 +120,7 @@ test('cancel drops the request; return-authorization gives back a code never ins
 
   const {returnCode} = ok(['licensing', 'reservation', 'return-authorization', unit, code])
   assert.match(returnCode, /^RT-/)
-  const udi = udiOfUnit(unit)
+  const udi = await udiOfUnit(unit)
   ok(['license-server', 'instances', 'remove', lab.server, udi, '--return-code', returnCode])
   assert.is(pool(lab).desktop.reserved, 0)
 
@@ -134,8 +134,8 @@ test('cancel drops the request; return-authorization gives back a code never ins
 test('enable is refused while registered (exit 3, unit unchanged); request and install need reservation enabled', async () => {
   const unit = unitOf(lab, 'registered')
   refusedUnchanged(unit, ['licensing', 'reservation', 'request', unit], 3, /disabled by default/)
-  await changeUnit(unit, 'test: registered', (tx) => {
-    const state = readLicensing(unit)
+  await changeUnit(unit, 'test: registered', (tx, u) => {
+    const state = readLicensing(u.files)
     state.registration = {...state.registration, state: 'registered', smartAccount: 'Acme', virtualAccount: 'lab', registeredAt: '2026-01-01T00:00:00.000Z'}
     tx.writeJson(P.licensing, state)
   })

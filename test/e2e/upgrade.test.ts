@@ -44,7 +44,7 @@ optionKeys: [116341J00-1-4E5F6A7B]
   })
 })
 
-test('X14.0.2 → X14.2.0 on an Expressway: PAK keys dropped but C00, smart licensing on with the evaluation starting, payload and release key of X14.2.0', () => {
+test('X14.0.2 → X14.2.0 on an Expressway: PAK keys dropped but C00, smart licensing on with the evaluation starting, payload and release key of X14.2.0', async () => {
   const unit = copyOf('legacy')
   const r = xway(['upgrade', unit, '--to', 'X14.2.0', '--json'], {env})
   assert.is(r.code, 0, r.stdout + r.stderr)
@@ -57,7 +57,7 @@ test('X14.0.2 → X14.2.0 on an Expressway: PAK keys dropped but C00, smart lice
   assert.ok(json.warnings.some((w: string) => w.includes('This will help while reverting to a previous image')), json.warnings.join('\n'))
   assert.match(r.stderr, /This will help while reverting to a previous image/)
 
-  const after = inspect(unit)
+  const after = (await inspect(unit))
   assert.is(after.softwareVersion, 'X14.2.0')
   assert.is(after.licensing.mode, 'smart')
   assert.is(after.licensing.evaluation.startedAt, '2026-03-01T00:00:00.000Z')
@@ -69,10 +69,10 @@ test('X14.0.2 → X14.2.0 on an Expressway: PAK keys dropped but C00, smart lice
   // the factory payload is X14.2.0's software image, the very bytes a unit built on X14.2.0 carries
   assert.ok(readFileSync(join(unit, P.payloadImage)).equals(readFileSync(join(templates.x142, P.payloadImage))))
   assert.match(readFileSync(join(unit, P.audit), 'utf8'), /"command":"upgrade"/)
-  assert.ok(verifies(unit))
+  assert.ok((await verifies(unit)))
 })
 
-test('smart licensing on and registered before: the registration is kept, no evaluation starts, no warning', () => {
+test('smart licensing on and registered before: the registration is kept, no evaluation starts, no warning', async () => {
   const unit = copyOf('legacy')
   const lic = JSON.parse(readFileSync(join(unit, P.licensing), 'utf8'))
   lic.mode = 'smart'
@@ -83,12 +83,12 @@ test('smart licensing on and registered before: the registration is kept, no eva
   assert.is(r.code, 0, r.stdout)
   assert.equal(r.json.licensing, {mode: 'smart', turnedOn: false, registrationKept: true, evaluationStartedAt: null})
   assert.not.ok(r.json.warnings.some((w: string) => w.includes('reverting')))
-  const after = inspect(unit)
+  const after = (await inspect(unit))
   assert.is(after.licensing.registration.status, 'Registered')
   assert.is(after.licensing.registration.virtualAccount, 'va')
 })
 
-test('the same version is nothing to do (exit 0, unchanged); a downgrade is refused (exit 3, unchanged)', () => {
+test('the same version is nothing to do (exit 0, unchanged); a downgrade is refused (exit 3, unchanged)', async () => {
   const unit = copyOf('x142')
   const before = hash(unit)
   const same = xwayJson(['upgrade', unit, '--to', 'X14.2.0'], {env})
@@ -101,7 +101,7 @@ test('the same version is nothing to do (exit 0, unchanged); a downgrade is refu
   assert.is(hash(unit), before)
 })
 
-test('an unknown version is bad input (exit 4) listing the versions available; unchanged', () => {
+test('an unknown version is bad input (exit 4) listing the versions available; unchanged', async () => {
   const unit = copyOf('legacy')
   const before = hash(unit)
   const r = xwayJson(['upgrade', unit, '--to', 'X15.9.9'], {env})
@@ -110,7 +110,7 @@ test('an unknown version is bad input (exit 4) listing the versions available; u
   assert.is(hash(unit), before)
 })
 
-test('a FIPS VCS: keeps its option keys and legacy licensing, SIP Advanced SipTlsDhKeySize becomes "2048", no smart licensing warning', () => {
+test('a FIPS VCS: keeps its option keys and legacy licensing, SIP Advanced SipTlsDhKeySize becomes "2048", no smart licensing warning', async () => {
   const unit = copyOf('vcsFips')
   const r = xwayJson(['upgrade', unit, '--to', 'X14.2.0'], {env})
   assert.is(r.code, 0, r.stdout)
@@ -119,14 +119,14 @@ test('a FIPS VCS: keeps its option keys and legacy licensing, SIP Advanced SipTl
   assert.equal(r.json.warnings, [])
   const config = JSON.parse(readFileSync(join(unit, P.config), 'utf8'))
   assert.is(config.SIP.Advanced.SipTlsDhKeySize, '2048')
-  const after = inspect(unit)
+  const after = (await inspect(unit))
   assert.equal(after.licensing, {mode: 'legacy'})
   assert.is(after.optionKeys.length, 3)
   assert.is(after.fips.enabled, true)
-  assert.ok(verifies(unit))
+  assert.ok((await verifies(unit)))
 })
 
-test('a standard Expressway in FIPS 140 mode is refused the upgrade to X14.2 (exit 3, unchanged)', () => {
+test('a standard Expressway in FIPS 140 mode is refused the upgrade to X14.2 (exit 3, unchanged)', async () => {
   const unit = copyOf('expFips')
   const before = hash(unit)
   const r = xwayJson(['upgrade', unit, '--to', 'X14.2.0'], {env})

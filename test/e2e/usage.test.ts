@@ -28,7 +28,7 @@ test.before(() => {
   templates.select = makeUnit(dir, {name: 't-select', profile: writeProfile(dir, 'apiVersion: xway/v1\nkind: Unit\nsoftware: X14.2.0\nedition: select\n', 'select.yaml')})
 })
 
-test('set records the counts given, leaves the others, and follows the thresholds: approaching from 2250, reached at 2500, alarms raised and cleared', () => {
+test('set records the counts given, leaves the others, and follows the thresholds: approaching from 2250, reached at 2500, alarms raised and cleared', async () => {
   const unit = copyOf('expC')
   let r = set(unit, '--calls', '2000', '--desktop', '249')
   assert.is(r.code, 0, r.stdout)
@@ -56,7 +56,7 @@ test('set records the counts given, leaves the others, and follows the threshold
   assert.equal(alarmKeys(unit), [])
 })
 
-test('admit counts a session (exit 0); once reached it refuses (exit 3, unchanged) until the total is below 2475', () => {
+test('admit counts a session (exit 0); once reached it refuses (exit 3, unchanged) until the total is below 2475', async () => {
   const unit = copyOf('expC')
   set(unit, '--calls', '2499')
   let r = admit(unit, 'call')
@@ -77,7 +77,7 @@ test('admit counts a session (exit 0); once reached it refuses (exit 3, unchange
   assert.equal(r.json.usage.exportControl, {limit: 2500, state: 'approaching'})
 })
 
-test('WebRTC on: limit 2244, reached holds down to 2221, admission resumes at 2220', () => {
+test('WebRTC on: limit 2244, reached holds down to 2221, admission resumes at 2220', async () => {
   const unit = copyOf('expC')
   let r = set(unit, '--webrtc', 'on', '--calls', '2244')
   assert.equal(r.json.usage.exportControl, {limit: 2244, state: 'reached'})
@@ -93,7 +93,7 @@ test('WebRTC on: limit 2244, reached holds down to 2221, admission resumes at 22
   assert.equal(r.json.usage.exportControl, {limit: 2500, state: 'ok'})
 })
 
-test('Select has no limit (null): 3000 sessions stay ok and admission goes on', () => {
+test('Select has no limit (null): 3000 sessions stay ok and admission goes on', async () => {
   const unit = copyOf('select')
   const r = set(unit, '--calls', '3000')
   assert.equal(r.json.usage.exportControl, {limit: null, state: 'ok'})
@@ -101,7 +101,7 @@ test('Select has no limit (null): 3000 sessions stay ok and admission goes on', 
   assert.equal(alarmKeys(unit), [])
 })
 
-test('VCS is included: the 2500 limit applies', () => {
+test('VCS is included: the 2500 limit applies', async () => {
   const unit = copyOf('vcs')
   set(unit, '--room', '2500')
   const r = admit(unit, 'call')
@@ -111,7 +111,7 @@ test('VCS is included: the 2500 limit applies', () => {
   assert.is(admit(unit, 'desktop', EXPIRED).code, 0)
 })
 
-test('evaluation expired and not registered: new registrations refused as Unauthorized (exit 3, unchanged); calls still admitted; usage set never refuses', () => {
+test('evaluation expired and not registered: new registrations refused as Unauthorized (exit 3, unchanged); calls still admitted; usage set never refuses', async () => {
   const unit = copyOf('expC')
   assert.is(admit(unit, 'desktop', IN_EVALUATION).code, 0)
   const before = hash(unit)
@@ -126,7 +126,7 @@ test('evaluation expired and not registered: new registrations refused as Unauth
   assert.is(xwayJson(['usage', 'set', unit, '--desktop', '5'], {env: EXPIRED}).code, 0)
 })
 
-test('a registered unit admits registrations after the evaluation has expired', () => {
+test('a registered unit admits registrations after the evaluation has expired', async () => {
   const unit = copyOf('expC')
   const lic = JSON.parse(readFileSync(join(unit, P.licensing), 'utf8'))
   lic.registration = {...lic.registration, state: 'registered', registeredAt: '2026-04-15T00:00:00.000Z', smartAccount: 'lab', virtualAccount: 'va'}
@@ -134,7 +134,7 @@ test('a registered unit admits registrations after the evaluation has expired', 
   assert.is(admit(unit, 'room', EXPIRED).code, 0)
 })
 
-test('bad usage: negative counts, no kind or two kinds to admit (exit 2, unchanged)', () => {
+test('bad usage: negative counts, no kind or two kinds to admit (exit 2, unchanged)', async () => {
   const unit = copyOf('expC')
   const before = hash(unit)
   assert.is(set(unit, '--calls', '-1').code, 2)

@@ -12,7 +12,7 @@ test.after(() => cleanup())
 
 const xapi = (unit: string, line: string) => xway(['xapi', unit, line], {env: {XWAY_NOW: NOW}})
 
-test('the seed\'s lines: enable, request, install, status and return, with the appliance\'s replies and the same effects', () => {
+test('the seed\'s lines: enable, request, install, status and return, with the appliance\'s replies and the same effects', async () => {
   const unit = unitOf(lab, 'xapi-cycle')
   const enable = xapi(unit, 'xconfiguration License Smart ReservationEnable: On')
   assert.is(enable.code, 0, enable.stdout + enable.stderr)
@@ -55,7 +55,7 @@ test('the seed\'s lines: enable, request, install, status and return, with the a
   assert.is(licensing(unit).reservation.state, 'none')
 })
 
-test('errors reply (status=Error) with a Reason, exit like the CLI, and change nothing', () => {
+test('errors reply (status=Error) with a Reason, exit like the CLI, and change nothing', async () => {
   const unit = unitOf(lab, 'xapi-errors')
   const before = treeHash(unit)
   const refused = xapi(unit, 'xcommand License Smart Reservation Request')

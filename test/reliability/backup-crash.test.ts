@@ -52,7 +52,7 @@ test('kill -9 at random instants during a restore: after recover the unit is exa
     const rec = runJson(['image', 'recover', unit])
     assert.is(rec.code, 0, `${where}: recover failed: ${rec.stdout}`)
     if (rec.json.action === 'rolled-forward') outcomes.rolledForward++
-    assert.ok(verifies(unit), `${where}: the unit does not verify`)
+    assert.ok((await verifies(unit)), `${where}: the unit does not verify`)
     const h = hashAll(unit)
     assert.ok(h === oldHash || h === newHash, `${where}: the unit is neither as before nor as after`)
     outcomes[h === oldHash ? 'old' : 'new']++

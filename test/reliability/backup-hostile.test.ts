@@ -49,13 +49,13 @@ function variant(name: string, bytes: Buffer): string {
   return file
 }
 
-test('the untouched backup restores (the control case)', () => {
+test('the untouched backup restores (the control case)', async () => {
   const control = copyOf(unit, dir)
   const r = runJson(['backup', 'restore', control, good, '--yes'])
   assert.is(r.code, 0, r.stdout)
 })
 
-test('one flipped byte anywhere (header fields, ciphertext, tags, the last byte) is exit 4 and changes nothing', () => {
+test('one flipped byte anywhere (header fields, ciphertext, tags, the last byte) is exit 4 and changes nothing', async () => {
   const last = goodBytes.length - 1
   const offsets = {
     magic: 0, version: 9, iterations: 14, chunkSize: 18, salt: 30, noncePrefix: 55, keyCheck: 70,
@@ -72,7 +72,7 @@ test('one flipped byte anywhere (header fields, ciphertext, tags, the last byte)
   assert.not.ok(inspect.json.serial)
 })
 
-test('truncation at any point (empty, in the header, at and between chunk boundaries, one byte short) is exit 4 and changes nothing', () => {
+test('truncation at any point (empty, in the header, at and between chunk boundaries, one byte short) is exit 4 and changes nothing', async () => {
   const points = [0, 5, HEADER_LENGTH - 1, HEADER_LENGTH, HEADER_LENGTH + 10, HEADER_LENGTH + CHUNK + TAG_LENGTH, HEADER_LENGTH + 2 * (CHUNK + TAG_LENGTH), goodBytes.length - 1]
   for (const at of points) refused(variant(`cut-${at}.enc`, goodBytes.subarray(0, at)), `truncated at ${at} of ${goodBytes.length}`)
   refused(variant('cut-boundary.enc', goodBytes.subarray(0, HEADER_LENGTH + CHUNK + TAG_LENGTH)), 'cut at a chunk boundary', /truncated/)

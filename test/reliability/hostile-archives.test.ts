@@ -54,7 +54,7 @@ const hostile: Array<[string, Array<{name: string; type: string; data?: string; 
 ]
 
 for (const [what, entries, message] of hostile) {
-  test(`image unpack refuses an archive with ${what} (exit 4) and creates nothing`, () => {
+  test(`image unpack refuses an archive with ${what} (exit 4) and creates nothing`, async () => {
     const dir = tempDir()
     const file = join(dir, 'evil.tar.gz')
     writeFileSync(file, archive(entries))
@@ -69,7 +69,7 @@ for (const [what, entries, message] of hostile) {
   })
 }
 
-test('image unpack refuses a truncated archive and a non-archive (exit 4)', () => {
+test('image unpack refuses a truncated archive and a non-archive (exit 4)', async () => {
   const dir = tempDir()
   const good = archive(base)
   writeFileSync(join(dir, 'cut.tar.gz'), good.subarray(0, good.length - 12))
@@ -81,7 +81,7 @@ test('image unpack refuses a truncated archive and a non-archive (exit 4)', () =
   }
 })
 
-test('image unpack refuses an archive that holds no unit (exit 4)', () => {
+test('image unpack refuses an archive that holds no unit (exit 4)', async () => {
   const dir = tempDir()
   writeFileSync(join(dir, 'a.tar.gz'), archive([{name: 'hello.txt', type: '0', data: 'hi'}]))
   const r = xwayJson(['image', 'unpack', join(dir, 'a.tar.gz'), join(dir, 'unit')])

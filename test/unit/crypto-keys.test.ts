@@ -14,7 +14,7 @@ function works(key: ReturnType<typeof generateRsaKey>): boolean {
   return verify(algorithm, message, createPublicKey(key), sign(algorithm, message, key))
 }
 
-test('a seeded RSA-3072 key is the same for the same seed', () => {
+test('a seeded RSA-3072 key is the same for the same seed', async () => {
   const a = generateRsaKey(3072, seededRandom('unit-1', 'ssh-rsa'))
   const b = generateRsaKey(3072, seededRandom('unit-1', 'ssh-rsa'))
   assert.is(privateKeyPem(a), privateKeyPem(b))
@@ -23,7 +23,7 @@ test('a seeded RSA-3072 key is the same for the same seed', () => {
   assert.ok(works(a))
 })
 
-test('seeded RSA keys differ across seeds and labels, and each is a working key', () => {
+test('seeded RSA keys differ across seeds and labels, and each is a working key', async () => {
   const keys = [
     generateRsaKey(2048, seededRandom('unit-1', 'server')),
     generateRsaKey(2048, seededRandom('unit-2', 'server')),
@@ -36,23 +36,23 @@ test('seeded RSA keys differ across seeds and labels, and each is a working key'
   }
 })
 
-test('odd RSA sizes still give a modulus of exactly that many bits', () => {
+test('odd RSA sizes still give a modulus of exactly that many bits', async () => {
   assert.equal(keyDescription(generateRsaKey(1025, seededRandom('odd', 'rsa'))), {type: 'rsa', bits: 1025})
 })
 
-test('unseeded RSA comes from node:crypto and differs every time', () => {
+test('unseeded RSA comes from node:crypto and differs every time', async () => {
   const a = generateRsaKey(1024)
   const b = generateRsaKey(1024)
   assert.is.not(publicKeyPem(a), publicKeyPem(b))
   assert.equal(keyDescription(a), {type: 'rsa', bits: 1024})
 })
 
-test('refuses RSA sizes outside 1024..16384', () => {
+test('refuses RSA sizes outside 1024..16384', async () => {
   assert.throws(() => generateRsaKey(512), (e: unknown) => e instanceof BadInputError)
   assert.throws(() => generateRsaKey(2048.5), (e: unknown) => e instanceof BadInputError)
 })
 
-test('seeded ECDSA keys are reproducible per seed, on P-256 and P-384', () => {
+test('seeded ECDSA keys are reproducible per seed, on P-256 and P-384', async () => {
   for (const [curve, bits] of [['P-256', 256], ['P-384', 384]] as const) {
     const a = generateEcdsaKey(curve, seededRandom('unit-1', 'ssh-ecdsa'))
     const b = generateEcdsaKey(curve, seededRandom('unit-1', 'ssh-ecdsa'))
@@ -65,13 +65,13 @@ test('seeded ECDSA keys are reproducible per seed, on P-256 and P-384', () => {
   assert.equal(keyDescription(generateEcdsaKey('P-256')), {type: 'ecdsa', bits: 256})
 })
 
-test('an all-zero or all-ones stream still gives a valid ECDSA scalar', () => {
+test('an all-zero or all-ones stream still gives a valid ECDSA scalar', async () => {
   const constant = (byte: number): RandomSource => ({bytes: (n) => Buffer.alloc(n, byte)})
   assert.ok(works(generateEcdsaKey('P-256', constant(0))))
   assert.ok(works(generateEcdsaKey('P-384', constant(0xff))))
 })
 
-test('a seeded Ed25519 key is the seed bytes themselves (RFC 8032 test 1)', () => {
+test('a seeded Ed25519 key is the seed bytes themselves (RFC 8032 test 1)', async () => {
   const secret = Buffer.from('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'hex')
   const key = generateEd25519Key({bytes: (n) => secret.subarray(0, n)})
   const publicRaw = createPublicKey(key).export({format: 'jwk'}).x
@@ -83,7 +83,7 @@ test('a seeded Ed25519 key is the seed bytes themselves (RFC 8032 test 1)', () =
   assert.ok(works(a))
 })
 
-test('PEM exports: PKCS#8 for private keys, SPKI for public halves', () => {
+test('PEM exports: PKCS#8 for private keys, SPKI for public halves', async () => {
   const key = generateEd25519Key(seededRandom('pem', 'k'))
   assert.match(privateKeyPem(key), /^-----BEGIN PRIVATE KEY-----\n[\s\S]+\n-----END PRIVATE KEY-----\n$/)
   assert.match(publicKeyPem(key), /^-----BEGIN PUBLIC KEY-----\n/)

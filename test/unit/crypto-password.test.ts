@@ -22,11 +22,11 @@ const VECTORS: Array<[setting: string, password: string, hash: string]> = [
     '$6$abc$wXvLgMChht3U87i888StiQy1W/EK2Ge3H6rxIRM8l0prwhG1icmLmgEOcYMiXbSth/t5JyRjjVGbqvVEQ7j9n/'],
 ]
 
-test('SHA-512 crypt matches the published test vectors', () => {
+test('SHA-512 crypt matches the published test vectors', async () => {
   for (const [setting, password, hash] of VECTORS) assert.is(sha512Crypt(password, setting), hash, setting)
 })
 
-test('verifyPassword accepts the vectors and rejects a wrong password', () => {
+test('verifyPassword accepts the vectors and rejects a wrong password', async () => {
   for (const [, password, hash] of VECTORS) {
     if (hash.includes('rounds=10000')) continue // keep the suite fast; computed above
     assert.ok(verifyPassword(password, hash))
@@ -34,7 +34,7 @@ test('verifyPassword accepts the vectors and rejects a wrong password', () => {
   }
 })
 
-test('hashPassword writes $6$, a 16-character salt and 86 characters, with 5000 rounds by default', () => {
+test('hashPassword writes $6$, a 16-character salt and 86 characters, with 5000 rounds by default', async () => {
   const hash = hashPassword('TANDBERG')
   assert.match(hash, /^\$6\$[./0-9A-Za-z]{16}\$[./0-9A-Za-z]{86}$/)
   assert.ok(isPasswordHash(hash))
@@ -43,13 +43,13 @@ test('hashPassword writes $6$, a 16-character salt and 86 characters, with 5000 
   assert.is.not(hashPassword('TANDBERG'), hash, 'a fresh salt each time')
 })
 
-test('a seeded hash is reproducible; another seed gives another salt', () => {
+test('a seeded hash is reproducible; another seed gives another salt', async () => {
   const a = hashPassword('admin-pw', seededRandom('unit-1', 'admin-password'))
   assert.is(hashPassword('admin-pw', seededRandom('unit-1', 'admin-password')), a)
   assert.is.not(hashPassword('admin-pw', seededRandom('unit-2', 'admin-password')), a)
 })
 
-test('rounds other than the default are written as rounds=N$ and verified', () => {
+test('rounds other than the default are written as rounds=N$ and verified', async () => {
   const hash = hashPassword('pw', seededRandom('r', 'r'), {rounds: 1000})
   assert.match(hash, /^\$6\$rounds=1000\$[./0-9A-Za-z]{16}\$[./0-9A-Za-z]{86}$/)
   assert.ok(verifyPassword('pw', hash))
@@ -57,7 +57,7 @@ test('rounds other than the default are written as rounds=N$ and verified', () =
   assert.throws(() => hashPassword('pw', undefined, {rounds: 999}), (e: unknown) => e instanceof BadInputError)
 })
 
-test('anything that is not a SHA-512 crypt hash verifies nothing', () => {
+test('anything that is not a SHA-512 crypt hash verifies nothing', async () => {
   const notHashes = [
     '', 'TANDBERG', '*', '!', '$1$saltsalt$abcdefghijklmnopqrstuv',
     '$5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZF2lEjY5C',
@@ -70,7 +70,7 @@ test('anything that is not a SHA-512 crypt hash verifies nothing', () => {
   }
 })
 
-test('a forged huge round count is refused instead of stalling verification', () => {
+test('a forged huge round count is refused instead of stalling verification', async () => {
   const forged = '$6$rounds=999999999$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1'
   assert.ok(isPasswordHash(forged))
   // refused by its round count before any hashing (a real 999999999-round hash would take minutes)

@@ -2,7 +2,7 @@ import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 import {randomFor, seededRandom, systemRandom} from '../../src/crypto/random.js'
 
-test('a seed and label give the same bytes every time, however they are drawn', () => {
+test('a seed and label give the same bytes every time, however they are drawn', async () => {
   const whole = seededRandom('lab-1', 'ssh-rsa').bytes(100)
   const stream = seededRandom('lab-1', 'ssh-rsa')
   const pieces = Buffer.concat([stream.bytes(5), stream.bytes(0), stream.bytes(40), stream.bytes(55)])
@@ -10,7 +10,7 @@ test('a seed and label give the same bytes every time, however they are drawn', 
   assert.ok(whole.equals(seededRandom('lab-1', 'ssh-rsa').bytes(100)))
 })
 
-test('another seed or another label gives another stream', () => {
+test('another seed or another label gives another stream', async () => {
   const base = seededRandom('lab-1', 'ssh-rsa').bytes(32)
   assert.not.ok(base.equals(seededRandom('lab-2', 'ssh-rsa').bytes(32)))
   assert.not.ok(base.equals(seededRandom('lab-1', 'ssh-ecdsa').bytes(32)))
@@ -18,14 +18,14 @@ test('another seed or another label gives another stream', () => {
   assert.not.ok(seededRandom('ab', 'c').bytes(32).equals(seededRandom('a', 'bc').bytes(32)))
 })
 
-test('randomFor is seeded with a seed and the system generator without one', () => {
+test('randomFor is seeded with a seed and the system generator without one', async () => {
   assert.ok(randomFor('s', 'l').bytes(16).equals(seededRandom('s', 'l').bytes(16)))
   const system = randomFor(undefined, 'l')
   assert.not.ok(system.bytes(16).equals(system.bytes(16)))
   assert.is(systemRandom().bytes(7).length, 7)
 })
 
-test('refuses a negative or fractional count', () => {
+test('refuses a negative or fractional count', async () => {
   assert.throws(() => seededRandom('s', 'l').bytes(-1))
   assert.throws(() => seededRandom('s', 'l').bytes(1.5))
 })

@@ -42,7 +42,7 @@ function armor(data: Buffer): string {
   return `-----BEGIN OPENSSH PRIVATE KEY-----\n${base64}\n-----END OPENSSH PRIVATE KEY-----\n`
 }
 
-test('private key files round-trip for RSA, ECDSA P-256/P-384 and Ed25519', () => {
+test('private key files round-trip for RSA, ECDSA P-256/P-384 and Ed25519', async () => {
   for (const {name, key} of KEYS) {
     const text = openSshPrivateKey(key, COMMENT)
     const parsed = parseOpenSshPrivateKey(text)
@@ -51,7 +51,7 @@ test('private key files round-trip for RSA, ECDSA P-256/P-384 and Ed25519', () =
   }
 })
 
-test('private key files look like ssh-keygen\'s: armor, 70-column base64, trailing newline', () => {
+test('private key files look like ssh-keygen\'s: armor, 70-column base64, trailing newline', async () => {
   for (const {name, key} of KEYS) {
     const text = openSshPrivateKey(key, COMMENT)
     assert.ok(text.startsWith('-----BEGIN OPENSSH PRIVATE KEY-----\n'), name)
@@ -63,7 +63,7 @@ test('private key files look like ssh-keygen\'s: armor, 70-column base64, traili
   }
 })
 
-test('public key lines carry type, bits, comment and the ssh-keygen fingerprint', () => {
+test('public key lines carry type, bits, comment and the ssh-keygen fingerprint', async () => {
   for (const {name, key, type, bits} of KEYS) {
     const line = openSshPublicKey(key, COMMENT)
     assert.match(line, /^(ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ssh-ed25519) AAAA[A-Za-z0-9+/]+=* root@exp-c1\n$/)
@@ -76,7 +76,7 @@ test('public key lines carry type, bits, comment and the ssh-keygen fingerprint'
   assert.is(openSshPublicKey(KEYS[3].key, ''), openSshPublicKey(KEYS[3].key, COMMENT).replace(' root@exp-c1', ''))
 })
 
-test('reads DSA public keys, so that FIPS mode can find and refuse them', () => {
+test('reads DSA public keys, so that FIPS mode can find and refuse them', async () => {
   const p = Buffer.concat([Buffer.from([0, 0x80]), Buffer.alloc(127, 7)])
   const blob = Buffer.concat([sshString('ssh-dss'), sshString(p), sshString(Buffer.alloc(20, 1)), sshString(Buffer.from([2])), sshString(Buffer.from([3]))])
   const info = parseOpenSshPublicKey(`ssh-dss ${blob.toString('base64')} old@host`)
@@ -85,7 +85,7 @@ test('reads DSA public keys, so that FIPS mode can find and refuse them', () => 
   assert.not.ok(FIPS_POLICY.allowsSshKey(info))
 })
 
-test('FIPS policy refuses an ed25519 key and an RSA 2048 key read from their public lines', () => {
+test('FIPS policy refuses an ed25519 key and an RSA 2048 key read from their public lines', async () => {
   const ed25519 = parseOpenSshPublicKey(openSshPublicKey(KEYS[3].key, ''))
   const rsa2048 = parseOpenSshPublicKey(openSshPublicKey(generateRsaKey(2048, seededRandom('ssh-test', 'rsa2048')), ''))
   assert.is(rsa2048.bits, 2048)
@@ -95,7 +95,7 @@ test('FIPS policy refuses an ed25519 key and an RSA 2048 key read from their pub
   assert.ok(FIPS_POLICY.allowsSshKey(parseOpenSshPublicKey(openSshPublicKey(KEYS[1].key, ''))))
 })
 
-test('refuses malformed public key lines with BadInputError', () => {
+test('refuses malformed public key lines with BadInputError', async () => {
   const good = openSshPublicKey(KEYS[3].key, 'c')
   const [type, base64] = good.split(' ')
   const bad = [
@@ -107,7 +107,7 @@ test('refuses malformed public key lines with BadInputError', () => {
   for (const line of bad) assert.throws(() => parseOpenSshPublicKey(line), isBadInput, JSON.stringify(line))
 })
 
-test('sshKeyPairMatches: true for a pair, false for another key or garbage', () => {
+test('sshKeyPairMatches: true for a pair, false for another key or garbage', async () => {
   const privateText = openSshPrivateKey(KEYS[1].key, COMMENT)
   assert.ok(sshKeyPairMatches(privateText, openSshPublicKey(KEYS[1].key, 'another comment')))
   assert.not.ok(sshKeyPairMatches(privateText, openSshPublicKey(KEYS[2].key, COMMENT)))
@@ -115,7 +115,7 @@ test('sshKeyPairMatches: true for a pair, false for another key or garbage', () 
   assert.not.ok(sshKeyPairMatches('not a key', openSshPublicKey(KEYS[1].key, COMMENT)))
 })
 
-test('refuses malformed, encrypted or inconsistent private key files with BadInputError', () => {
+test('refuses malformed, encrypted or inconsistent private key files with BadInputError', async () => {
   const text = openSshPrivateKey(KEYS[3].key, COMMENT)
   const data = unarmor(text)
   const publicLength = data.readUInt32BE(39)
@@ -148,7 +148,7 @@ test('refuses malformed, encrypted or inconsistent private key files with BadInp
   }
 })
 
-test('an RSA key file whose private exponent was tampered with is refused', () => {
+test('an RSA key file whose private exponent was tampered with is refused', async () => {
   const data = unarmor(openSshPrivateKey(generateRsaKey(1024, seededRandom('ssh-test', 'rsa1024')), ''))
   // The section holds n, e, d in this order after the type: flip a byte in the middle of d.
   const publicLength = data.readUInt32BE(39)
@@ -163,7 +163,7 @@ test('an RSA key file whose private exponent was tampered with is refused', () =
   assert.throws(() => parseOpenSshPrivateKey(armor(tampered)), isBadInput)
 })
 
-test('any single corrupted byte gives a key or BadInputError, never another error', () => {
+test('any single corrupted byte gives a key or BadInputError, never another error', async () => {
   const data = unarmor(openSshPrivateKey(KEYS[3].key, COMMENT))
   for (let i = 0; i < data.length; i++) {
     const corrupted = Buffer.from(data)

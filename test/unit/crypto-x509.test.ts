@@ -35,7 +35,7 @@ function serverOptions(overrides: Partial<IssueOptions> = {}): IssueOptions {
 
 const isBadInput = (e: unknown): boolean => e instanceof BadInputError
 
-test('a CA → server chain verifies with node:crypto', () => {
+test('a CA → server chain verifies with node:crypto', async () => {
   const serverPem = issueCertificate(serverOptions())
   const ca = new X509Certificate(caPem)
   const server = new X509Certificate(serverPem)
@@ -52,7 +52,7 @@ test('a CA → server chain verifies with node:crypto', () => {
   assert.ok(verifyCertificateSignedBy(caPem, caPem))
 })
 
-test('certificateInfo reports subject, issuer, dates, serial, CA flag, key size and hash', () => {
+test('certificateInfo reports subject, issuer, dates, serial, CA flag, key size and hash', async () => {
   const serverPem = issueCertificate(serverOptions())
   const info = certificateInfo(serverPem)
   const x509 = new X509Certificate(serverPem)
@@ -75,7 +75,7 @@ test('certificateInfo reports subject, issuer, dates, serial, CA flag, key size 
   assert.is(fingerprintSha256(new X509Certificate(caPem).raw), ca.fingerprint)
 })
 
-test('the same keys, serial and start date give the same PEM, byte for byte', () => {
+test('the same keys, serial and start date give the same PEM, byte for byte', async () => {
   assert.is(issueCertificate(serverOptions()), issueCertificate(serverOptions()))
   assert.is.not(issueCertificate(serverOptions({serial: Buffer.from([2])})), issueCertificate(serverOptions()))
   const a = issueCertificate(serverOptions({serial: undefined}))
@@ -86,7 +86,7 @@ test('the same keys, serial and start date give the same PEM, byte for byte', ()
   assert.is(seeded(), seeded())
 })
 
-test('serials are written as positive integers', () => {
+test('serials are written as positive integers', async () => {
   const pem = issueCertificate(serverOptions({serial: Buffer.from('0000ff01', 'hex')}))
   assert.is(certificateInfo(pem).serial, 'FF01')
   assert.is(new X509Certificate(pem).serialNumber, 'FF01')
@@ -94,7 +94,7 @@ test('serials are written as positive integers', () => {
   assert.throws(() => issueCertificate(serverOptions({serial: Buffer.alloc(21, 1)})), isBadInput)
 })
 
-test('validity past 2049 is written as GeneralizedTime and read back', () => {
+test('validity past 2049 is written as GeneralizedTime and read back', async () => {
   const pem = issueCertificate(serverOptions({days: 365 * 40}))
   assert.is(certificateInfo(pem).notAfter, '2065-02-19T12:00:00.000Z')
   assert.is(new Date(new X509Certificate(pem).validTo).toISOString(), '2065-02-19T12:00:00.000Z')
@@ -102,7 +102,7 @@ test('validity past 2049 is written as GeneralizedTime and read back', () => {
   assert.ok(der.includes(Buffer.from('20650219120000Z')), 'GeneralizedTime')
 })
 
-test('certificateMatchesKey and verifyCertificateSignedBy tell pairs and chains apart', () => {
+test('certificateMatchesKey and verifyCertificateSignedBy tell pairs and chains apart', async () => {
   const serverPem = issueCertificate(serverOptions())
   assert.ok(certificateMatchesKey(serverPem, serverKey))
   assert.ok(certificateMatchesKey(serverPem, publicKeyOf(serverKey)))
@@ -114,7 +114,7 @@ test('certificateMatchesKey and verifyCertificateSignedBy tell pairs and chains 
   assert.not.ok(verifyCertificateSignedBy('garbage', caPem))
 })
 
-test('splitPemBundle returns every certificate block and nothing else', () => {
+test('splitPemBundle returns every certificate block and nothing else', async () => {
   const serverPem = issueCertificate(serverOptions())
   const bundle = `# trust store\n${caPem}\n${privateKeyPem(otherKey)}${serverPem.replace(/\n/g, '\r\n')}`
   const blocks = splitPemBundle(bundle)
@@ -124,7 +124,7 @@ test('splitPemBundle returns every certificate block and nothing else', () => {
   assert.equal(splitPemBundle('nothing here'), [])
 })
 
-test('refuses what it cannot issue or read, with BadInputError', () => {
+test('refuses what it cannot issue or read, with BadInputError', async () => {
   const ecKey = generateKeyPairSync('ec', {namedCurve: 'P-256'}).privateKey
   const cases: Array<[string, () => unknown]> = [
     ['self-signed from a public key', () => issueCertificate({...serverOptions(), issuer: undefined})],
@@ -143,7 +143,7 @@ test('refuses what it cannot issue or read, with BadInputError', () => {
   for (const [name, run] of cases) assert.throws(run, isBadInput, name)
 })
 
-test('issuing many certificates with distinct serials gives distinct, valid certificates', () => {
+test('issuing many certificates with distinct serials gives distinct, valid certificates', async () => {
   const pems = new Set<string>()
   for (let i = 0; i < 50; i++) pems.add(issueCertificate(serverOptions({serial: Buffer.from([1, i])})))
   assert.is(pems.size, 50)

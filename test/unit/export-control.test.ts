@@ -6,7 +6,7 @@ import {
 
 const test = suite('export control')
 
-test('limits: 2500 calls + registrations, 2244 with WebRTC, none (null) on Select; VCS is included', () => {
+test('limits: 2500 calls + registrations, 2244 with WebRTC, none (null) on Select; VCS is included', async () => {
   assert.is(exportControlLimit({edition: 'standard'}, false), 2500)
   assert.is(exportControlLimit({edition: 'standard'}, true), 2244)
   assert.is(exportControlLimit({edition: 'select'}, false), null)
@@ -15,17 +15,17 @@ test('limits: 2500 calls + registrations, 2244 with WebRTC, none (null) on Selec
   assert.is(exportControlLimit({brand: 'VCS', edition: 'standard'} as never, false), 2500)
 })
 
-test('thresholds: 2250 / 2500 / 2475, and 2020 / 2244 / 2221 with WebRTC', () => {
+test('thresholds: 2250 / 2500 / 2475, and 2020 / 2244 / 2221 with WebRTC', async () => {
   assert.equal(exportControlThresholds(2500), {limit: 2500, approaching: 2250, lowerWatermark: 2475})
   assert.equal(exportControlThresholds(2244), {limit: 2244, approaching: 2020, lowerWatermark: 2221})
   assert.is(exportControlThresholds(null), null)
 })
 
-test('the total counts calls and both kinds of registrations', () => {
+test('the total counts calls and both kinds of registrations', async () => {
   assert.is(sessionTotal({calls: 1000, desktop: 700, room: 800}), 2500)
 })
 
-test('rising: ok below 90 %, approaching from 90 %, reached at 100 %', () => {
+test('rising: ok below 90 %, approaching from 90 %, reached at 100 %', async () => {
   const at = (total: number, limit = 2500) => nextExportControlState('ok', total, limit)
   assert.is(at(0), 'ok')
   assert.is(at(2249), 'ok')
@@ -39,7 +39,7 @@ test('rising: ok below 90 %, approaching from 90 %, reached at 100 %', () => {
   assert.is(at(2244, 2244), 'reached')
 })
 
-test('hysteresis: once reached it holds down to the lower watermark (2500 → 2480 stays reached), and releases below it', () => {
+test('hysteresis: once reached it holds down to the lower watermark (2500 → 2480 stays reached), and releases below it', async () => {
   assert.is(nextExportControlState('reached', 2480, 2500), 'reached')
   assert.is(nextExportControlState('reached', 2475, 2500), 'reached')
   assert.is(nextExportControlState('reached', 2474, 2500), 'approaching')
@@ -51,13 +51,13 @@ test('hysteresis: once reached it holds down to the lower watermark (2500 → 24
   assert.is(nextExportControlState('ok', 2475, 2500), 'approaching')
 })
 
-test('Select: no limit, always ok, even from a stale reached state', () => {
+test('Select: no limit, always ok, even from a stale reached state', async () => {
   assert.is(nextExportControlState('ok', 10_000, null), 'ok')
   assert.is(nextExportControlState('reached', 10_000, null), 'ok')
   assert.ok(admitsOneMore('reached', 10_000, null))
 })
 
-test('admission: refused at the limit and while reached above the watermark, resumed below it', () => {
+test('admission: refused at the limit and while reached above the watermark, resumed below it', async () => {
   assert.ok(admitsOneMore('approaching', 2499, 2500))
   assert.not.ok(admitsOneMore('reached', 2500, 2500))
   assert.not.ok(admitsOneMore('approaching', 2500, 2500), 'a stale state does not let the total pass the limit')

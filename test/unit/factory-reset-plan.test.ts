@@ -36,7 +36,7 @@ function refusal(fn: () => unknown): {exitCode: number; message: string} {
   throw new Error('expected a refusal')
 }
 
-test('nothing kept on an X14.2 Expressway: brand becomes VCS Expressway-C, smart licensing gone, logs deleted, the rest reset', () => {
+test('nothing kept on an X14.2 Expressway: brand becomes VCS Expressway-C, smart licensing gone, logs deleted, the rest reset', async () => {
   const plan = planFactoryReset(state(), {}, AT)
   assert.equal(plan.after, {brand: 'VCS', type: 'Expressway-C'})
   assert.is(plan.licensing, 'none')
@@ -46,13 +46,13 @@ test('nothing kept on an X14.2 Expressway: brand becomes VCS Expressway-C, smart
   assert.equal(plan.alarms, [])
 })
 
-test('every area reports the bytes and files it holds now', () => {
+test('every area reports the bytes and files it holds now', async () => {
   const s = state()
   const plan = planFactoryReset(s, {brand: true, logs: true}, AT)
   for (const a of plan.areas) assert.equal({bytes: a.bytes, files: a.files}, s.sizes[a.area])
 })
 
-test('-v keeps brand and type; without -t the licensing reverts to Direct and the evaluation restarts now', () => {
+test('-v keeps brand and type; without -t the licensing reverts to Direct and the evaluation restarts now', async () => {
   const plan = planFactoryReset(state(), {brand: true}, AT)
   assert.equal(plan.after, {brand: 'Expressway', type: 'Expressway-E'})
   assert.is(plan.licensing, 'evaluation')
@@ -61,7 +61,7 @@ test('-v keeps brand and type; without -t the licensing reverts to Direct and th
   assert.is(actionOf(plan, 'licensing'), 'reset')
 })
 
-test('-v -t keep the licensing; with no DNS server after the reset, alarms 30042 and 30044 are planned', () => {
+test('-v -t keep the licensing; with no DNS server after the reset, alarms 30042 and 30044 are planned', async () => {
   const withDns = planFactoryReset(state(), {brand: true, licensing: true, ip: true}, AT)
   assert.is(withDns.licensing, 'kept')
   assert.equal(withDns.alarms, [])
@@ -74,19 +74,19 @@ test('-v -t keep the licensing; with no DNS server after the reset, alarms 30042
   assert.is(keptEmpty.alarms.length, 2)
 })
 
-test('-t without -v is refused (exit 3) with the documented explanation', () => {
+test('-t without -v is refused (exit 3) with the documented explanation', async () => {
   const e = refusal(() => planFactoryReset(state(), {licensing: true}, AT))
   assert.is(e.exitCode, 3)
   assert.is(e.message, LICENSING_WITHOUT_BRAND_MESSAGE)
 })
 
-test('-o is refused on an X14.2 Expressway, quoting the seed', () => {
+test('-o is refused on an X14.2 Expressway, quoting the seed', async () => {
   const e = refusal(() => planFactoryReset(state(), {'option-keys': true, brand: true}, AT))
   assert.is(e.exitCode, 3)
   assert.match(e.message, 'the -o flag (saving of the option keys) was removed from the Expressway factory reset')
 })
 
-test('-o keeps every option key on a VCS; without -o only Microsoft Interoperability (C00) survives', () => {
+test('-o keeps every option key on a VCS; without -o only Microsoft Interoperability (C00) survives', async () => {
   const vcs = state({optionKeys: [C00, J00], licensingMode: 'legacy', payload: {version: 'X14.2.0', brand: 'VCS', type: 'Expressway-C', dns: [], fipsEnabled: false}}, {brand: 'VCS'})
   assert.equal(planFactoryReset(vcs, {'option-keys': true}, AT).optionKeys, [C00, J00])
   const dropped = planFactoryReset(vcs, {}, AT)
@@ -94,14 +94,14 @@ test('-o keeps every option key on a VCS; without -o only Microsoft Interoperabi
   assert.is(actionOf(dropped, 'option-keys'), 'reset')
 })
 
-test('C00 survives every reset of an Expressway, whether it stays one or reverts to VCS', () => {
+test('C00 survives every reset of an Expressway, whether it stays one or reverts to VCS', async () => {
   const s = state({optionKeys: [C00]})
   assert.equal(planFactoryReset(s, {}, AT).optionKeys, [C00])
   assert.equal(planFactoryReset(s, {brand: true}, AT).optionKeys, [C00])
   assert.equal(planFactoryReset(state({optionKeys: []}), {}, AT).optionKeys, [])
 })
 
-test('the VCS reset is unchanged: brand and type stay, no smart licensing; -t is not its flag, -v and -m are honoured', () => {
+test('the VCS reset is unchanged: brand and type stay, no smart licensing; -t is not its flag, -v and -m are honoured', async () => {
   const vcs = state({licensingMode: 'legacy'}, {brand: 'VCS', type: 'Expressway-E'})
   const plan = planFactoryReset(vcs, {}, AT)
   assert.equal(plan.after, {brand: 'VCS', type: 'Expressway-E'})
@@ -115,7 +115,7 @@ test('the VCS reset is unchanged: brand and type stay, no smart licensing; -t is
   assert.equal(kept.after, {brand: 'VCS', type: 'Expressway-E'})
 })
 
-test('an Expressway before X14.2 keeps its brand and gets its own version\'s licensing defaults', () => {
+test('an Expressway before X14.2 keeps its brand and gets its own version\'s licensing defaults', async () => {
   const legacy = state({licensingMode: 'legacy', payload: {version: 'X14.0.2', brand: 'VCS', type: 'Expressway-C', dns: [], fipsEnabled: false}}, {softwareVersion: 'X14.0.2'})
   const plan = planFactoryReset(legacy, {'option-keys': true}, AT)
   assert.equal(plan.after, {brand: 'Expressway', type: 'Expressway-E'})
@@ -123,7 +123,7 @@ test('an Expressway before X14.2 keeps its brand and gets its own version\'s lic
   assert.is(actionOf(plan, 'option-keys'), 'kept')
 })
 
-test('regenerated keys follow the crypto policy after the reset: FIPS kept → FIPS policy', () => {
+test('regenerated keys follow the crypto policy after the reset: FIPS kept → FIPS policy', async () => {
   const vcs = state({fipsEnabled: true, optionKeys: [J00], licensingMode: 'legacy'}, {brand: 'VCS'})
   assert.is(planFactoryReset(vcs, {fips: true, 'option-keys': true}, AT).cryptoPolicy, 'fips')
   assert.is(planFactoryReset(vcs, {'option-keys': true}, AT).cryptoPolicy, 'default')
@@ -131,7 +131,7 @@ test('regenerated keys follow the crypto policy after the reset: FIPS kept → F
   assert.match(planFactoryReset(vcs, {fips: true}, AT).warnings.join(' '), /J00/)
 })
 
-test('SNI certificates are deleted even when the server certificate is kept; logs are saved with -l', () => {
+test('SNI certificates are deleted even when the server certificate is kept; logs are saved with -l', async () => {
   const plan = planFactoryReset(state(), {brand: true, certs: true, logs: true}, AT)
   const certs = plan.areas.find((a) => a.area === 'certs')!
   assert.is(certs.action, 'kept')
@@ -139,7 +139,7 @@ test('SNI certificates are deleted even when the server certificate is kept; log
   assert.is(actionOf(plan, 'logs'), 'kept')
 })
 
-test('areas without a question are always reset; the bootstrap key stays only for a kept proxy password', () => {
+test('areas without a question are always reset; the bootstrap key stays only for a kept proxy password', async () => {
   const all: KeepAnswers = {brand: true, licensing: true, fips: true, ip: true, mgmt: true, 'ssh-keys': true, certs: true, passwords: true, logs: true}
   const plan = planFactoryReset(state(), all, AT)
   for (const name of ['config', 'cluster', 'alarms', 'usage', 'bootstrap-key'] as AreaName[]) assert.is(actionOf(plan, name), 'reset', name)
@@ -147,12 +147,12 @@ test('areas without a question are always reset; the bootstrap key stays only fo
   assert.is(actionOf(planFactoryReset(state({hasProxyPassword: true}), {brand: true}, AT), 'bootstrap-key'), 'reset')
 })
 
-test('the plan is a pure function of state, answers and now', () => {
+test('the plan is a pure function of state, answers and now', async () => {
   const s = state({optionKeys: [C00]})
   assert.equal(planFactoryReset(s, {brand: true}, AT), planFactoryReset(structuredClone(s), {brand: true}, AT))
 })
 
-test('questions of each series come from the registry, in the documented order and wording', () => {
+test('questions of each series come from the registry, in the documented order and wording', async () => {
   assert.equal(resetQuestions(info()).map((q) => q.prompt), X142_QUESTIONS)
   const legacy = LEGACY_QUESTIONS
   assert.equal(resetQuestions(info({brand: 'VCS'})).map((q) => q.prompt), legacy)

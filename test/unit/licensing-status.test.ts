@@ -45,11 +45,11 @@ function view(state: LicensingState, u: UsageFile, when: Date): SmartLicensingVi
   return v as SmartLicensingView
 }
 
-test('a legacy unit (VCS, X14.0.2 without smart licensing) shows only {"mode":"legacy"}', () => {
+test('a legacy unit (VCS, X14.0.2 without smart licensing) shows only {"mode":"legacy"}', async () => {
   assert.equal(licensingStatus(defaultLicensingState('legacy'), noUsage, at(0)), {mode: 'legacy'})
 })
 
-test('evaluation: Unregistered + Evaluation Mode for 90 days, then Evaluation Expired and Unauthorized', () => {
+test('evaluation: Unregistered + Evaluation Mode for 90 days, then Evaluation Expired and Unauthorized', async () => {
   const s = evaluating()
   const v0 = view(s, usage(3), at(0))
   assert.is(v0.registration.status, 'Unregistered')
@@ -65,13 +65,13 @@ test('evaluation: Unregistered + Evaluation Mode for 90 days, then Evaluation Ex
   assert.ok(isUnauthorized(s, at(90)))
 })
 
-test('license types not being consumed are not displayed (the seed)', () => {
+test('license types not being consumed are not displayed (the seed)', async () => {
   const v = view(evaluating(), usage(0, 2, 0), at(1))
   assert.equal(v.licenses.map((l) => l.type), ['Room Registrations'])
   assert.equal(view(evaluating(), noUsage, at(1)).licenses, [])
 })
 
-test('no evaluation start and nothing registered: Not Applicable', () => {
+test('no evaluation start and nothing registered: Not Applicable', async () => {
   const s = defaultLicensingState('smart')
   const v = view(s, usage(1), at(0))
   assert.is(v.authorization.status, 'Not Applicable')
@@ -79,7 +79,7 @@ test('no evaluation start and nothing registered: Not Applicable', () => {
   assert.is(v.licenses[0]!.status, 'Not Authorized')
 })
 
-test('pending: Unregistered: Registration Pending with the seed message and the next attempt, still evaluating', () => {
+test('pending: Unregistered: Registration Pending with the seed message and the next attempt, still evaluating', async () => {
   const s = evaluating()
   s.registration = {...s.registration, state: 'pending', lastError: REGISTRATION_TIMEOUT_MESSAGE, nextAttemptAt: new Date(at(1).getTime() + 15 * 60_000).toISOString(), lastAttemptAt: at(1).toISOString()}
   const v = view(s, usage(1), at(1))
@@ -92,7 +92,7 @@ test('pending: Unregistered: Registration Pending with the seed message and the 
   assert.is(view(s, usage(1), at(95)).unauthorized, true)
 })
 
-test('failed: Unregistered: Registration Failed, no next attempt', () => {
+test('failed: Unregistered: Registration Failed, no next attempt', async () => {
   const s = evaluating()
   s.registration = {...s.registration, state: 'failed', lastError: 'The registration token expired.', nextAttemptAt: null}
   const v = view(s, noUsage, at(2))
@@ -102,7 +102,7 @@ test('failed: Unregistered: Registration Failed, no next attempt', () => {
   assert.is(v.authorization.status, 'Evaluation Mode')
 })
 
-test('registered and authorized: renewals at 30 days and 6 months, expiries at 90 days and 1 year', () => {
+test('registered and authorized: renewals at 30 days and 6 months, expiries at 90 days and 1 year', async () => {
   const s = registered({granted: {rms: 5}})
   const v = view(s, usage(5), at(1))
   assert.is(v.registration.status, 'Registered')
@@ -118,7 +118,7 @@ test('registered and authorized: renewals at 30 days and 6 months, expiries at 9
   assert.is(v.unauthorized, false)
 })
 
-test('Authorization Expired exactly 90 days after the last successful authorization, not before', () => {
+test('Authorization Expired exactly 90 days after the last successful authorization, not before', async () => {
   const s = registered({granted: {rms: 1}})
   assert.is(view(s, usage(1), new Date(at(90).getTime() - 1)).authorization.status, 'Authorized')
   const v = view(s, usage(1), at(90))
@@ -129,13 +129,13 @@ test('Authorization Expired exactly 90 days after the last successful authorizat
   assert.is(v.unauthorized, false)
 })
 
-test('a renewal moves the expiry: the clock counts from the last success, not from registration', () => {
+test('a renewal moves the expiry: the clock counts from the last success, not from registration', async () => {
   const s = registered({granted: {rms: 1}, authorizedAt: at(80).toISOString()})
   assert.is(view(s, usage(1), at(100)).authorization.status, 'Authorized')
   assert.is(view(s, usage(1), at(170)).authorization.status, 'Authorization Expired')
 })
 
-test('Registration Expired one year after registeredAt; back to evaluation statuses', () => {
+test('Registration Expired one year after registeredAt; back to evaluation statuses', async () => {
   const s = registered({granted: {rms: 1}, authorizedAt: at(360).toISOString()})
   assert.is(view(s, usage(1), at(364)).registration.status, 'Registered')
   const v = view(s, usage(1), new Date('2027-01-01T00:00:00.000Z'))
@@ -147,13 +147,13 @@ test('Registration Expired one year after registeredAt; back to evaluation statu
   assert.is(v.unauthorized, true)
 })
 
-test('a registration renewal (new registeredAt) extends the year', () => {
+test('a registration renewal (new registeredAt) extends the year', async () => {
   const s = registered({registeredAt: at(180).toISOString(), authorizedAt: at(350).toISOString(), granted: {rms: 1}})
   assert.is(view(s, usage(1), at(400)).registration.status, 'Registered')
   assert.is(view(s, usage(1), at(546)).registration.status, 'Unregistered: Registration Expired')
 })
 
-test('Out-of-compliance: the server could not cover the report; per license Out of compliance or Authorized', () => {
+test('Out-of-compliance: the server could not cover the report; per license Out of compliance or Authorized', async () => {
   const s = registered({result: 'out-of-compliance', granted: {rms: 2, room: 1}, requested: {rms: 5, room: 1}})
   const v = view(s, usage(5, 1), at(1))
   assert.is(v.authorization.status, 'Out-of-compliance')
@@ -164,7 +164,7 @@ test('Out-of-compliance: the server could not cover the report; per license Out 
   assert.is(view(s, usage(5, 1), at(90)).authorization.status, 'Authorization Expired')
 })
 
-test('No Licenses in Use when the last report asked for nothing; usage grown since then is Waiting', () => {
+test('No Licenses in Use when the last report asked for nothing; usage grown since then is Waiting', async () => {
   const s = registered({result: 'no-licenses-in-use'})
   assert.is(view(s, noUsage, at(1)).authorization.status, 'No Licenses in Use')
   const v = view(s, usage(2), at(1))
@@ -172,7 +172,7 @@ test('No Licenses in Use when the last report asked for nothing; usage grown sin
   assert.equal(v.licenses, [{type: 'Rich Media Session', inUse: 2, status: 'Waiting'}])
 })
 
-test('registered but never authorized: evaluation continues, licenses are Waiting', () => {
+test('registered but never authorized: evaluation continues, licenses are Waiting', async () => {
   const s = registered({authorizedAt: null})
   const v = view(s, usage(1), at(1))
   assert.is(v.registration.status, 'Registered')
@@ -182,13 +182,13 @@ test('registered but never authorized: evaluation continues, licenses are Waitin
   assert.is(v.unauthorized, false)
 })
 
-test('a corrupt grant is Invalid', () => {
+test('a corrupt grant is Invalid', async () => {
   const s = registered({granted: {rms: 1}})
   s.authorization.licenses[0]!.granted = -1
   assert.is(view(s, usage(1), at(1)).licenses[0]!.status, 'Invalid')
 })
 
-test('retries of a registered unit show as nextAttemptAt; the error stays until a success clears it', () => {
+test('retries of a registered unit show as nextAttemptAt; the error stays until a success clears it', async () => {
   const s = registered({granted: {rms: 1}})
   s.registration.lastError = 'x'
   s.authorization.nextAttemptAt = at(31).toISOString()
@@ -198,7 +198,7 @@ test('retries of a registered unit show as nextAttemptAt; the error stays until 
   assert.is(v.registration.lastError, 'x')
 })
 
-test('reservation: Registered + Authorized; per license Authorized, Out of compliance, Not Authorized, Authorization Expired', () => {
+test('reservation: Registered + Authorized; per license Authorized, Out of compliance, Not Authorized, Authorization Expired', async () => {
   const s = evaluating()
   s.reservation = {...s.reservation, enabled: true, state: 'installed', kind: 'SLR', entitlements: [{type: 'rms', tag: 't', count: 2, endDate: null}]}
   const v = view(s, usage(2, 1), at(200))
@@ -213,7 +213,7 @@ test('reservation: Registered + Authorized; per license Authorized, Out of compl
   assert.is(view(s, usage(1), at(200)).licenses[0]!.status, 'Invalid-tag')
 })
 
-test('transport view: On-Prem URL, Direct endpoint (lab override or Cisco), proxy tunnelling to it; no secrets', () => {
+test('transport view: On-Prem URL, Direct endpoint (lab override or Cisco), proxy tunnelling to it; no secrets', async () => {
   const s = evaluating()
   assert.equal(view(s, noUsage, at(0)).transport, {mode: 'direct', url: CISCO_DIRECT_URL, proxy: null})
   s.directUrl = 'https://127.0.0.1:9/SmartTransport'
@@ -224,7 +224,7 @@ test('transport view: On-Prem URL, Direct endpoint (lab override or Cisco), prox
   assert.equal(view(s, noUsage, at(0)).transport, {mode: 'on-prem', url: 'https://ssm.lab/SmartTransport', proxy: null})
 })
 
-test('the view has exactly the field names of SPEC 5', () => {
+test('the view has exactly the field names of SPEC 5', async () => {
   const v = view(registered({granted: {rms: 1}}), usage(1), at(1))
   assert.equal(Object.keys(v).sort(), ['authorization', 'evaluation', 'hideIdentity', 'licenses', 'mode', 'registration', 'reservation', 'transport', 'trustStore', 'unauthorized'])
   assert.equal(Object.keys(v.registration).sort(), ['expiresAt', 'exportControlled', 'lastError', 'nextAttemptAt', 'nextRenewalAt', 'smartAccount', 'status', 'virtualAccount'])
@@ -232,7 +232,7 @@ test('the view has exactly the field names of SPEC 5', () => {
   assert.equal(Object.keys(v.licenses[0]!).sort(), ['inUse', 'status', 'type'])
 })
 
-test('older state files without the new fields still read (normalizeLicensing)', () => {
+test('older state files without the new fields still read (normalizeLicensing)', async () => {
   const old = JSON.parse(JSON.stringify(registered({granted: {rms: 1}}))) as Record<string, Record<string, unknown>>
   delete old.registration!.pendingForce
   delete old.authorization!.nextAttemptAt
@@ -242,7 +242,7 @@ test('older state files without the new fields still read (normalizeLicensing)',
   assert.is(view(s, usage(1), at(1)).authorization.status, 'Authorized')
 })
 
-test('the status is the same function of the same inputs (pure)', () => {
+test('the status is the same function of the same inputs (pure)', async () => {
   const s = registered({granted: {rms: 1}})
   const copy = JSON.stringify(s)
   assert.equal(view(s, usage(1), at(45)), view(s, usage(1), at(45)))

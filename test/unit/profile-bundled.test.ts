@@ -13,20 +13,20 @@ const VERSIONS = ['X14.0.2', 'X14.2.0']
 const dir = profilesDir()
 const yamlFiles = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()
 
-test('the bundled folder holds the profiles SPEC 3a and the brief name', () => {
+test('the bundled folder holds the profiles SPEC 3a and the brief name', async () => {
   for (const name of ['default.yaml', 'expressway-c.yaml', 'expressway-e.yaml', 'vcs.yaml', 'x14.0.2.yaml', 'demo-lab.yaml', 'schema.json']) {
     assert.ok(readdirSync(dir).includes(name), `${name} is missing from profiles/`)
   }
 })
 
-test('every bundled YAML file starts with the yaml-language-server schema comment', () => {
+test('every bundled YAML file starts with the yaml-language-server schema comment', async () => {
   for (const name of yamlFiles) {
     const first = readFileSync(join(dir, name), 'utf8').split('\n')[0]
     assert.is(first, '# yaml-language-server: $schema=./schema.json', name)
   }
 })
 
-test('default.yaml is an X14.2.0 Expressway-C, standard edition', () => {
+test('default.yaml is an X14.2.0 Expressway-C, standard edition', async () => {
   const p = loadProfile(join(dir, 'default.yaml'), {versions: VERSIONS})
   assert.is(p.software, 'X14.2.0')
   assert.is(p.brand, 'expressway')
@@ -35,7 +35,7 @@ test('default.yaml is an X14.2.0 Expressway-C, standard edition', () => {
   assert.is(p.file, join(dir, 'default.yaml'))
 })
 
-test('expressway-c, expressway-e, vcs and x14.0.2 load with their brand, type and version', () => {
+test('expressway-c, expressway-e, vcs and x14.0.2 load with their brand, type and version', async () => {
   const cases: Array<[string, string, string, string]> = [
     ['expressway-c.yaml', 'X14.2.0', 'expressway', 'expressway-c'],
     ['expressway-e.yaml', 'X14.2.0', 'expressway', 'expressway-e'],
@@ -50,7 +50,7 @@ test('expressway-c, expressway-e, vcs and x14.0.2 load with their brand, type an
   assert.ok(loadProfile(join(dir, 'vcs.yaml')).optionKeys.some((k) => k.startsWith('116341J00-')), 'vcs.yaml shows the AAS key FIPS needs')
 })
 
-test('the demo lab is an Expressway-C/E pair on an embedded license server with licenses of each type', () => {
+test('the demo lab is an Expressway-C/E pair on an embedded license server with licenses of each type', async () => {
   const lab = loadLab(join(dir, 'demo-lab.yaml'), {versions: VERSIONS})
   assert.is(lab.name, 'demo-lab')
   assert.equal(lab.units.map((u) => u.profile.type).sort(), ['expressway-c', 'expressway-e'])
@@ -65,7 +65,7 @@ test('the demo lab is an Expressway-C/E pair on an embedded license server with 
   assert.equal(hostnames, lab.units.map((u) => u.name), 'hostnames follow the unit names')
 })
 
-test('bundled files use documentation addresses and lab.example only', () => {
+test('bundled files use documentation addresses and lab.example only', async () => {
   for (const name of yamlFiles) {
     const text = readFileSync(join(dir, name), 'utf8')
     for (const ip of text.match(/\b\d{1,3}(\.\d{1,3}){3}\b/g) ?? []) {
@@ -76,7 +76,7 @@ test('bundled files use documentation addresses and lab.example only', () => {
   }
 })
 
-test('bundled profiles hold no clear-text password', () => {
+test('bundled profiles hold no clear-text password', async () => {
   for (const name of yamlFiles.filter((f) => f !== 'demo-lab.yaml')) {
     const p = loadProfile(join(dir, name))
     for (const source of Object.values(p.passwords)) {
@@ -87,7 +87,7 @@ test('bundled profiles hold no clear-text password', () => {
   }
 })
 
-test('schema.json compiles as an editor would use it, and accepts every bundled file', () => {
+test('schema.json compiles as an editor would use it, and accepts every bundled file', async () => {
   const schema = JSON.parse(readFileSync(join(dir, 'schema.json'), 'utf8'))
   assert.is(schema.$schema, 'http://json-schema.org/draft-07/schema#')
   const ajv = new Ajv({allErrors: true, strict: false})

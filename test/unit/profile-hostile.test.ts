@@ -35,7 +35,7 @@ function billionLaughs(): string {
   return lines.join('\n') + '\n'
 }
 
-test('an alias bomb (billion laughs) is refused in well under a second', () => {
+test('an alias bomb (billion laughs) is refused in well under a second', async () => {
   const start = performance.now()
   const message = refusal(() => parseProfile(billionLaughs(), 'profiles/bomb.yaml'))
   const elapsed = performance.now() - start
@@ -43,7 +43,7 @@ test('an alias bomb (billion laughs) is refused in well under a second', () => {
   assert.ok(elapsed < 250, `took ${elapsed} ms`)
 })
 
-test('an alias bomb in a lab file, or in the profile a lab names, is refused just as fast', () => {
+test('an alias bomb in a lab file, or in the profile a lab names, is refused just as fast', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'xway-bomb-'))
   try {
     writeFileSync(join(dir, 'bomb.yaml'), billionLaughs())
@@ -57,26 +57,26 @@ test('an alias bomb in a lab file, or in the profile a lab names, is refused jus
   }
 })
 
-test('ordinary aliases are fine, and each use is a copy of its own', () => {
+test('ordinary aliases are fine, and each use is a copy of its own', async () => {
   const p = parseProfile('software: X14.2.0\nnetwork:\n  dns: &dns [192.0.2.53]\n  lan1: {address: 192.0.2.10/24}\nlicensing:\n  trustAnchors: *dns\n', '/lab/x.yaml')
   assert.equal(p.network.dns, ['192.0.2.53'])
   assert.equal(p.licensing.trustAnchors, ['/lab/192.0.2.53'])
   assert.is.not(p.network.dns as unknown, p.licensing.trustAnchors as unknown)
 })
 
-test('recursive and dangling aliases are refused', () => {
+test('recursive and dangling aliases are refused', async () => {
   assert.is(refusal(() => parseProfile('software: X14.2.0\nx: &a [1, *a]\n', 'x.yaml')),
     'x.yaml: alias *a refers to a value that contains it (recursive alias): refused (line 2, column 11)')
   assert.is(refusal(() => parseProfile('software: X14.2.0\nx: *nothing\n', 'x.yaml')),
     'x.yaml: alias *nothing refers to no anchor &nothing before it (line 2, column 4)')
 })
 
-test('oversized text is refused before it is parsed', () => {
+test('oversized text is refused before it is parsed', async () => {
   const text = 'software: X14.2.0\n' + `# ${'x'.repeat(MAX_YAML_BYTES)}\n`
   assert.match(refusal(() => parseProfile(text, 'big.yaml')), /^big\.yaml: is \d+ bytes, more than the 262144 bytes \(256 KiB\) a profile or lab file may have$/)
 })
 
-test('an oversized file is refused from its size, without reading it', () => {
+test('an oversized file is refused from its size, without reading it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'xway-big-'))
   try {
     const file = join(dir, 'huge.yaml')
@@ -90,23 +90,23 @@ test('an oversized file is refused from its size, without reading it', () => {
   }
 })
 
-test('a device is not a profile', () => {
+test('a device is not a profile', async () => {
   assert.is(refusal(() => loadProfile('/dev/zero')), '/dev/zero: is not a regular file')
 })
 
-test('deep nesting, complex keys and several documents are refused', () => {
+test('deep nesting, complex keys and several documents are refused', async () => {
   assert.match(refusal(() => parseProfile(`software: X14.2.0\nx: ${'['.repeat(200)}${']'.repeat(200)}\n`, 'x.yaml')), /^x\.yaml: is not valid YAML: nesting exceeded maxDepth \(64\)/)
   assert.is(refusal(() => parseProfile('software: X14.2.0\n? [a, b]\n: 1\n', 'x.yaml')), 'x.yaml: mapping keys must be plain names, not lists, mappings or aliases (line 2, column 3)')
   assert.is(refusal(() => parseProfile('software: X14.2.0\n---\nsoftware: X14.0.2\n', 'x.yaml')), 'x.yaml: holds more than one YAML document (---): expected exactly one')
 })
 
-test('a __proto__ key is an unknown field, and pollutes nothing', () => {
+test('a __proto__ key is an unknown field, and pollutes nothing', async () => {
   assert.match(refusal(() => parseProfile('software: X14.2.0\n__proto__: {fips: true}\n', 'x.yaml')), /^x\.yaml: __proto__: unknown field/)
   assert.match(refusal(() => parseProfile('software: X14.2.0\nnetwork:\n  __proto__: {hostname: x}\n', 'x.yaml')), /^x\.yaml: network\.__proto__: unknown field/)
   assert.is(({} as Record<string, unknown>).fips, undefined)
 })
 
-test('binary garbage is refused as YAML, with a position', () => {
+test('binary garbage is refused as YAML, with a position', async () => {
   const garbage = '\u0000\u0001\u0002software: X14.2.0\n'
   assert.match(refusal(() => parseProfile(garbage, 'x.yaml')), /^x\.yaml: is not valid YAML: .* \(line 1, column \d+\)$/)
 })

@@ -38,7 +38,7 @@ function refusal(file: string): string {
   return message as string
 }
 
-test('count expands copies; set merges over the profile; {n} and {n+K} number them', () => {
+test('count expands copies; set merges over the profile; {n} and {n+K} number them', async () => {
   const result = loadLab(join(FIXTURES, 'lab.yaml'))
   assert.is(result.file, join(FIXTURES, 'lab.yaml'))
   assert.is(result.name, 'lab', 'the name defaults to the file name')
@@ -57,7 +57,7 @@ test('count expands copies; set merges over the profile; {n} and {n+K} number th
   assert.equal(result.licenseServer, {embedded: false, url: 'https://license.lab.example:8443/SmartTransport', tokenFromEnv: 'LAB_TOKEN'})
 })
 
-test('{n} is also substituted in the strings of the profile itself', () => {
+test('{n} is also substituted in the strings of the profile itself', async () => {
   writeFileSync(join(dir, 'numbered.yaml'), 'software: X14.2.0\nnetwork:\n  hostname: node{n}\n  lan1: {address: "192.0.2.{n+100}/24"}\n')
   const result = loadLab(lab('kind: Lab\nname: numbered\nunits:\n  - {name: "n{n}", profile: numbered.yaml, count: 2}\n'))
   assert.equal(result.units.map((u) => [u.name, u.profile.network.hostname, u.profile.network.lan1?.address]),
@@ -65,26 +65,26 @@ test('{n} is also substituted in the strings of the profile itself', () => {
   assert.is(result.name, 'numbered')
 })
 
-test('the license server is embedded by default, with default or named licenses', () => {
+test('the license server is embedded by default, with default or named licenses', async () => {
   assert.equal(loadLab(lab('kind: Lab\nunits: [{name: a, profile: base.yaml}]\n')).licenseServer, {embedded: true, licenses: {...DEFAULT_LAB_LICENSES}})
   assert.equal(loadLab(lab('kind: Lab\nunits: [{name: a, profile: base.yaml}]\nlicenseServer: {embedded: true, licenses: {rms: 4}}\n')).licenseServer,
     {embedded: true, licenses: {rms: 4, room: 0, desktop: 0}})
 })
 
-test('trust anchors given in set are relative to the lab file', () => {
+test('trust anchors given in set are relative to the lab file', async () => {
   writeFileSync(join(dir, 'lab-ca.pem'), 'x')
   const result = loadLab(lab('kind: Lab\nunits:\n  - name: a\n    profile: base.yaml\n    set: {licensing: {trustAnchors: [lab-ca.pem]}}\n'))
   assert.equal(result.units[0].profile.licensing.trustAnchors, [join(dir, 'lab-ca.pem')])
 })
 
-test('a fault in set is located in the lab file, at its path there, for the unit it makes', () => {
+test('a fault in set is located in the lab file, at its path there, for the unit it makes', async () => {
   assert.equal(refusal(join(FIXTURES, 'bad-set.yaml')).split('\n'), [
     `${displayPath(join(FIXTURES, 'bad-set.yaml'))}: units[0].set.fips: must be boolean (line 7, column 13) [unit c1]`,
     `${displayPath(join(FIXTURES, 'bad-set.yaml'))}: units[0].set.network.hostname: must be a host name: letters, digits and -, at most 63, not starting or ending with - (line 8, column 28) [unit c1]`,
   ])
 })
 
-test('a fault the profile brings is located in the profile', () => {
+test('a fault the profile brings is located in the profile', async () => {
   writeFileSync(join(dir, 'broken.yaml'), 'software: X14.2.0\nbrand: cisco\n')
   assert.is(refusal(lab('kind: Lab\nunits: [{name: a, profile: broken.yaml}]\n')),
     `${join(dir, 'broken.yaml')}: brand: must be one of: expressway, vcs (line 2, column 8) [unit a]`)
@@ -92,12 +92,12 @@ test('a fault the profile brings is located in the profile', () => {
   assert.is(loadLab(lab('kind: Lab\nunits: [{name: a, profile: broken.yaml, set: {brand: vcs}}]\n')).units[0].profile.brand, 'vcs')
 })
 
-test('a field made required by set is reported in the lab file', () => {
+test('a field made required by set is reported in the lab file', async () => {
   assert.is(refusal(lab('kind: Lab\nunits:\n  - name: a\n    profile: base.yaml\n    set:\n      licensing:\n        transport: {mode: proxy}\n')).split('\n')[0],
     `${join(dir, 'lab.yaml')}: units[0].set.licensing.transport.host: is required (line 7, column 20) [unit a]`)
 })
 
-test('lab-level faults: unknown fields, copies without {n}, duplicate names, missing profiles', () => {
+test('lab-level faults: unknown fields, copies without {n}, duplicate names, missing profiles', async () => {
   const file = join(dir, 'lab.yaml')
   assert.is(refusal(lab('kind: Lab\nunits: [{name: a, profile: base.yaml, copies: 2}]\n')),
     `${file}: units[0].copies: unknown field (allowed: name, profile, count, set) (line 2, column 39)`)
@@ -116,7 +116,7 @@ test('lab-level faults: unknown fields, copies without {n}, duplicate names, mis
     `${file}: licenseServer.embedded: must be false (line 3, column 27)`)
 })
 
-test('a profile is not a lab file, and a lab file is not a profile', () => {
+test('a profile is not a lab file, and a lab file is not a profile', async () => {
   assert.match(refusal(join(FIXTURES, 'base.yaml')), /base\.yaml: is a unit profile, not a lab file/)
   assert.throws(() => loadProfile(join(FIXTURES, 'lab.yaml')), /lab\.yaml: kind: must be Unit: this is a lab file, build it with `xway lab up FILE` \(line 2, column 7\)/)
 })

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import {XwayError} from '../../src/errors.js'
 import {parseXapiLine, splitXapiInput} from '../../src/licensing/xapi.js'
 
-test('parses the seed\'s reservation lines, keywords in any case', () => {
+test('parses the seed\'s reservation lines, keywords in any case', async () => {
   assert.equal(parseXapiLine('xconfiguration License Smart ReservationEnable: On'), {kind: 'config-set', enable: true})
   assert.equal(parseXapiLine('xConfiguration license smart reservationenable:off'), {kind: 'config-set', enable: false})
   assert.equal(parseXapiLine('xconfiguration License Smart ReservationEnable'), {kind: 'config-get'})
@@ -17,7 +17,7 @@ test('parses the seed\'s reservation lines, keywords in any case', () => {
   assert.equal(parseXapiLine('xstatus License Smart Reservation'), {kind: 'status', path: ['Reservation']})
 })
 
-test('anything else is a usage error (exit 2)', () => {
+test('anything else is a usage error (exit 2)', async () => {
   for (const line of [
     'xconfiguration License Smart ReservationEnable: Maybe',
     'xconfiguration License Smart ReservationEnable:',
@@ -38,7 +38,7 @@ test('anything else is a usage error (exit 2)', () => {
   }
 })
 
-test('a session splits into lines; a quoted code may span lines; blanks and comments are skipped', () => {
+test('a session splits into lines; a quoted code may span lines; blanks and comments are skipped', async () => {
   const text = [
     '# provision',
     'xconfiguration License Smart ReservationEnable: On',

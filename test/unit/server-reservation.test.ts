@@ -43,7 +43,7 @@ const rms = () => pool(DIR, {virtualAccount: 'lab'}).licenses[0]!
 
 test.after(() => temp?.remove())
 
-test('request codes: CB-Z<PID>:<serial>-<nonce>-<check>, parsed back, a changed character fails the check', () => {
+test('request codes: CB-Z<PID>:<serial>-<nonce>-<check>, parsed back, a changed character fails the check', async () => {
   const code = makeRequestCode('EXPWY-VE-M-K9', '0A1B2C3D', 'A6rZG7jGd')
   assert.match(code, /^CB-ZEXPWY-VE-M-K9:0A1B2C3D-A6rZG7jGd-[0-9A-F]{4}$/)
   assert.equal(parseRequestCode(code), {pid: 'EXPWY-VE-M-K9', serial: '0A1B2C3D', nonce: 'A6rZG7jGd', udi: 'PID:EXPWY-VE-M-K9,SN:0A1B2C3D'})
@@ -52,7 +52,7 @@ test('request codes: CB-Z<PID>:<serial>-<nonce>-<check>, parsed back, a changed 
   assert.match(randomRequestNonce(), /^[A-Za-z0-9]{9}$/)
 })
 
-test('confirmation and return codes name the instance and the code timestamp, and match only their UDI', () => {
+test('confirmation and return codes name the instance and the code timestamp, and match only their UDI', async () => {
   const udi = 'PID:EXPWY-VE-M-K9,SN:0A1B2C3D'
   const cf = parseConfirmationCode(makeConfirmationCode(udi, 1767225600123))
   assert.is(cf.piid, piidForUdi(udi))
@@ -62,7 +62,7 @@ test('confirmation and return codes name the instance and the code timestamp, an
   assert.throws(() => parseReturnCode(makeConfirmationCode(udi, 42)), (e: unknown) => e instanceof BadInputError)
 })
 
-test('SLR: the first code reserves at once; the authorization code verifies against the lab CA and says what it grants', () => {
+test('SLR: the first code reserves at once; the authorization code verifies against the lab CA and says what it grants', async () => {
   const before = rms().available
   const {code, udi} = request()
   const r = reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, licenses: ['rms=4', 'room=1']})
@@ -82,7 +82,7 @@ test('SLR: the first code reserves at once; the authorization code verifies agai
   assert.equal(listed.reservation, {kind: 'SLR', state: 'confirmed'})
 })
 
-test('SLR update: new counts stay in transit until the confirmation code; an older code is refused', () => {
+test('SLR update: new counts stay in transit until the confirmation code; an older code is refused', async () => {
   const {code, udi} = request()
   const first = reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, licenses: ['rms=2']})
   const r0 = rms()
@@ -105,14 +105,14 @@ test('SLR update: new counts stay in transit until the confirmation code; an old
   assert.is(reservationConfirm(DIR, {code: makeConfirmationCode(udi, second.timestamp)}).alreadyConfirmed, true)
 })
 
-test('a reservation beyond the available licenses is refused and changes nothing', () => {
+test('a reservation beyond the available licenses is refused and changes nothing', async () => {
   const before = rms()
   const {code} = request()
   assert.throws(() => reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, licenses: ['rms=500']}), (e: unknown) => e instanceof RefusedError)
   assert.equal(rms(), before)
 })
 
-test('PLR: permanentPLR with the PLR entitlement; --until and mixing with --license are usage errors', () => {
+test('PLR: permanentPLR with the PLR entitlement; --until and mixing with --license are usage errors', async () => {
   const {code, udi} = request()
   assert.throws(() => reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, plr: true, until: '2099-01-01'}), (e: unknown) => e instanceof UsageError)
   assert.throws(() => reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, plr: true, licenses: ['rms=1']}), (e: unknown) => e instanceof UsageError)
@@ -125,7 +125,7 @@ test('PLR: permanentPLR with the PLR entitlement; --until and mixing with --lice
   assert.throws(() => reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, licenses: ['rms=1']}), (e: unknown) => e instanceof RefusedError)
 })
 
-test('tampered, re-addressed, foreign and malformed authorization codes are refused (BadInputError)', () => {
+test('tampered, re-addressed, foreign and malformed authorization codes are refused (BadInputError)', async () => {
   const {code} = request()
   const xml = reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, licenses: ['rms=1']}).authorizationCode
   const refuses = (text: string, anchors: string[], pattern: RegExp): void => {
@@ -145,7 +145,7 @@ test('tampered, re-addressed, foreign and malformed authorization codes are refu
   refuses(xml.replace('<flag>A</flag>', ''), [CA], /malformed/)
 })
 
-test('removing a reserved instance needs its return code; a wrong one is refused; the right one frees the licenses', () => {
+test('removing a reserved instance needs its return code; a wrong one is refused; the right one frees the licenses', async () => {
   const {code, udi} = request()
   const r = reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, licenses: ['room=2']})
   const room = () => pool(DIR, {virtualAccount: 'lab'}).licenses[1]!

@@ -73,7 +73,7 @@ function serverCode(fn: () => unknown): string {
 
 test.after(() => temp?.remove())
 
-test('a new virtual account has a row per type, all zero, and the pool JSON shape of SPEC 4', () => {
+test('a new virtual account has a row per type, all zero, and the pool JSON shape of SPEC 4', async () => {
   const va = freshVa()
   const p = pool(DIR, {virtualAccount: va})
   assert.is(p.virtualAccount, va)
@@ -82,7 +82,7 @@ test('a new virtual account has a row per type, all zero, and the pool JSON shap
   assert.ok(p.licenses.every((l) => l.owned === 0 && l.available === 0))
 })
 
-test('refuses a duplicate virtual account, an unknown one, and bad counts', () => {
+test('refuses a duplicate virtual account, an unknown one, and bad counts', async () => {
   const va = freshVa()
   assert.throws(() => accountCreate(DIR, {name: 'Acme', virtualAccount: va}), (e: unknown) => e instanceof RefusedError)
   assert.throws(() => licensesAdd(DIR, {virtualAccount: 'no-such-va', type: 'rms', count: 1}), (e: unknown) => e instanceof BadInputError)
@@ -92,7 +92,7 @@ test('refuses a duplicate virtual account, an unknown one, and bad counts', () =
   assert.throws(() => tokenCreate(DIR, {virtualAccount: va, expiresIn: '400d'}), (e: unknown) => e instanceof BadInputError)
 })
 
-test('grants a report whole when the pool covers it, and its allocation becomes exactly the request', () => {
+test('grants a report whole when the pool covers it, and its allocation becomes exactly the request', async () => {
   const va = freshVa({rms: 10, desktop: 5})
   const {token} = tokenCreate(DIR, {virtualAccount: va})
   withStore((store) => {
@@ -111,7 +111,7 @@ test('grants a report whole when the pool covers it, and its allocation becomes 
   })
 })
 
-test('a report the pool cannot cover changes nothing held, is out of compliance, and counts under shortage', () => {
+test('a report the pool cannot cover changes nothing held, is out of compliance, and counts under shortage', async () => {
   const va = freshVa({rms: 10, room: 3})
   const {token} = tokenCreate(DIR, {virtualAccount: va})
   withStore((store) => {
@@ -135,7 +135,7 @@ test('a report the pool cannot cover changes nothing held, is out of compliance,
   })
 })
 
-test('an instance already holding licenses keeps them when its larger report is refused', () => {
+test('an instance already holding licenses keeps them when its larger report is refused', async () => {
   const va = freshVa({rms: 5})
   const {token} = tokenCreate(DIR, {virtualAccount: va})
   withStore((store) => {
@@ -150,7 +150,7 @@ test('an instance already holding licenses keeps them when its larger report is 
   })
 })
 
-test('token errors: invalid, expired, used up; uses are counted in the registering transaction', () => {
+test('token errors: invalid, expired, used up; uses are counted in the registering transaction', async () => {
   const va = freshVa({rms: 1})
   const once = tokenCreate(DIR, {virtualAccount: va, uses: 1})
   withStore((store) => {
@@ -165,7 +165,7 @@ test('token errors: invalid, expired, used up; uses are counted in the registeri
   })
 })
 
-test('export control follows the token', () => {
+test('export control follows the token', async () => {
   const va = freshVa()
   const allowed = tokenCreate(DIR, {virtualAccount: va})
   const notAllowed = tokenCreate(DIR, {virtualAccount: va, exportControlled: false})
@@ -175,7 +175,7 @@ test('export control follows the token', () => {
   })
 })
 
-test('a registered UDI needs force under another key; force may move it to another virtual account and releases its licenses', () => {
+test('a registered UDI needs force under another key; force may move it to another virtual account and releases its licenses', async () => {
   const va1 = freshVa({rms: 4})
   const va2 = freshVa({rms: 4})
   const t1 = tokenCreate(DIR, {virtualAccount: va1}).token
@@ -197,7 +197,7 @@ test('a registered UDI needs force under another key; force may move it to anoth
   })
 })
 
-test('a nonce is accepted once per instance (replay refused), and the refused request changes nothing', () => {
+test('a nonce is accepted once per instance (replay refused), and the refused request changes nothing', async () => {
   const va = freshVa({rms: 5})
   const {token} = tokenCreate(DIR, {virtualAccount: va})
   withStore((store) => {
@@ -210,7 +210,7 @@ test('a nonce is accepted once per instance (replay refused), and the refused re
   })
 })
 
-test('deregister releases everything; an unknown instance is refused', () => {
+test('deregister releases everything; an unknown instance is refused', async () => {
   const va = freshVa({room: 2})
   const {token} = tokenCreate(DIR, {virtualAccount: va})
   withStore((store) => {
@@ -222,7 +222,7 @@ test('deregister releases everything; an unknown instance is refused', () => {
   })
 })
 
-test('the database refuses over-allocation even when code would try it (CHECK constraints)', () => {
+test('the database refuses over-allocation even when code would try it (CHECK constraints)', async () => {
   const va = freshVa({rms: 2})
   withStore((store) => {
     assert.throws(() => store.db.prepare('UPDATE licenses SET in_use = 3 WHERE va = ? AND type = ?').run(va, 'rms'), /CHECK constraint/)
@@ -231,7 +231,7 @@ test('the database refuses over-allocation even when code would try it (CHECK co
   })
 })
 
-test('the store runs in WAL mode with full sync and a busy timeout', () => {
+test('the store runs in WAL mode with full sync and a busy timeout', async () => {
   withStore((store) => {
     assert.is(store.db.pragma('journal_mode', {simple: true}), 'wal')
     assert.is(store.db.pragma('synchronous', {simple: true}), 2)

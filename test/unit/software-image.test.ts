@@ -8,7 +8,7 @@ import {availableVersions, packSoftwareImage, releaseKey} from '../../src/lifecy
 import {extractTarGz} from '../../src/unit/tar.js'
 import {cleanup, makeUnit, ROOT, tempDir} from '../support/run.js'
 
-test('X14.0.2 and X14.2.0 are shipped', () => {
+test('X14.0.2 and X14.2.0 are shipped', async () => {
   assert.equal(availableVersions(), ['X14.0.2', 'X14.2.0'])
 })
 
