@@ -3,8 +3,8 @@ import {assertRealFolders, openStore} from '../unit/open-store.js'
 import type {RecoverResult, UnitReader, UnitStore} from '../unit/store.js'
 import {TOOL} from '../unit/tool-paths.js'
 import {assertNoPendingJournal, assertWritable, changeStore, type UnitTransaction} from '../unit/transaction.js'
-import {parseProductInfo, type ProductInfo} from '../unit/unit.js'
-import {P} from '../unit/paths.js'
+import {BRAND, parseProductInfo} from './brand.js'
+import type {ProductInfo} from '../product.js'
 import {structuralFolders} from './registry.js'
 
 /** A unit opened for reading: its store, the committed files, and its product identity. */
@@ -19,8 +19,8 @@ export interface Unit {
 }
 
 function readInfo(arg: string, files: UnitReader): ProductInfo {
-  const xml = files.read(P.productInfo)
-  if (xml === null) throw new BadInputError(`${arg} is not a unit (${P.productInfo} is missing).`, {actions: ['Build one with: xway image create UNIT --profile FILE']})
+  const xml = files.read(BRAND.productInfo)
+  if (xml === null) throw new BadInputError(`${arg} is not a unit (${BRAND.productInfo} is missing).`, {actions: ['Build one with: xway image create UNIT --profile FILE']})
   return parseProductInfo(xml.toString('utf8'))
 }
 

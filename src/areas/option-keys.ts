@@ -1,5 +1,17 @@
 import {BadInputError, RefusedError} from '../errors.js'
-import {isX142Expressway, type ProductInfo} from '../unit/unit.js'
+import {isX142Expressway, type ProductInfo} from '../product.js'
+import type {UnitReader} from '../unit/store.js'
+import {readJson} from '../unit/unit.js'
+import {type AreaModule, file, folder} from './area.js'
+
+/** Option keys (PAK). */
+export const OPTION_KEYS = {dir: 'tandberg/persistent/optionkeys', file: 'tandberg/persistent/optionkeys/optionkeys.json'} as const
+
+export interface OptionKeysFile {
+  keys: string[]
+}
+
+export const readOptionKeys = (files: UnitReader) => readJson<OptionKeysFile>(files, OPTION_KEYS.file, {keys: []})
 
 /** Feature letters of option keys (reference/expressway-facts.md, "Option keys"). */
 const FEATURES: Record<string, string> = {
@@ -64,4 +76,23 @@ export function assertKeyAllowed(info: ProductInfo, key: OptionKey): void {
       {actions: ['Use smart licensing (xway licensing register), or use a VCS or Expressway Select unit.']},
     )
   }
+}
+
+export const optionKeysArea: AreaModule = {
+  name: 'option-keys',
+  title: 'option keys',
+  files: [folder(OPTION_KEYS.dir), file(OPTION_KEYS.file, 'json', {required: true})],
+  question: {flag: 'o', long: 'keep-option-keys', prompt: null, order: null, legacyPrompt: 'Keep option keys [YES/NO]?', legacyOrder: 1},
+  resetSource: 'payload',
+  backup: true,
+  restore: 'replace',
+  resetDetail({action, optionKeysBefore, optionKeysAfter}) {
+    if (action === 'kept') return `all ${optionKeysBefore.length} kept`
+    const c00 = optionKeysAfter.length > 0 ? 'Microsoft Interoperability (C00) kept' : 'no Microsoft Interoperability (C00) key to keep'
+    return `dropped (${optionKeysBefore.length - optionKeysAfter.length}); ${c00}`
+  },
+  applyReset(ctx) {
+    if (ctx.action !== 'kept') ctx.putJson(OPTION_KEYS.file, {keys: ctx.optionKeysAfter})
+  },
+  inspect: ({files}) => ({optionKeys: readOptionKeys(files).keys.map((k) => parseOptionKey(k))}),
 }

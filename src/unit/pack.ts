@@ -4,11 +4,11 @@ import {pipeline} from 'node:stream/promises'
 import {BadInputError, RefusedError} from '../errors.js'
 import {fsyncPath} from './fsutil.js'
 import {openStore} from './open-store.js'
-import {P} from './paths.js'
 import type {UnitReader} from './store.js'
 import {extractTarGz, type PackEntry, tarGzStream} from './tar.js'
-import {isTransient} from './tool-paths.js'
+import {isTransient, TOOL} from './tool-paths.js'
 import {assertNoPendingJournal} from './transaction.js'
+import {BRAND} from '../areas/brand.js'
 
 export interface PackResult {
   unit: string
@@ -31,7 +31,7 @@ export function unitEntries(files: UnitReader, root: string): PackEntry[] {
 /** `image pack`: a reproducible .tar.gz of the unit (fixed mtimes, owners and order). */
 export async function packUnit(unitArg: string, file: string): Promise<PackResult> {
   const store = await openStore(unitArg)
-  if (store.reader().stat(P.productInfo)?.kind !== 'file') throw new BadInputError(`${unitArg} is not a unit (${P.productInfo} is missing).`)
+  if (store.reader().stat(BRAND.productInfo)?.kind !== 'file') throw new BadInputError(`${unitArg} is not a unit (${BRAND.productInfo} is missing).`)
   const lock = store.lock('image pack')
   const unit = store.path
   const out = resolve(file)
@@ -83,8 +83,8 @@ export async function unpackUnit(file: string, unitArg: string): Promise<UnpackR
       if (error instanceof BadInputError) throw error
       throw new BadInputError(`${file} is not a readable .tar.gz archive (${(error as Error).message}).`)
     }
-    if (!existsSync(join(tmp, P.productInfo))) throw new BadInputError(`${file} does not hold a unit (${P.productInfo} is missing).`)
-    for (const rel of [P.lock, P.journal]) rmSync(join(tmp, rel), {force: true, recursive: true})
+    if (!existsSync(join(tmp, BRAND.productInfo))) throw new BadInputError(`${file} does not hold a unit (${BRAND.productInfo} is missing).`)
+    for (const rel of [TOOL.lock, TOOL.journal]) rmSync(join(tmp, rel), {force: true, recursive: true})
     if (emptyDirExists) rmdirSync(target)
     renameSync(tmp, target)
     fsyncPath(dirname(target))
