@@ -1,9 +1,12 @@
-import {generateServerCertificate, generateSshHostKeys} from '../areas/generated.js'
-import {readAlarms, readFips, readIp, readUsage, raiseAlarm, clearAlarm, type AlarmsFile} from '../areas/state.js'
+import {CERTS, generateServerCertificate} from '../areas/certs.js'
+import {generateSshHostKeys, sshKeyPath} from '../areas/ssh-keys.js'
+import {ALARMS, type AlarmsFile, clearAlarm, raiseAlarm, readAlarms} from '../areas/alarms.js'
+import {readFips} from '../areas/fips.js'
+import {readIp} from '../areas/ip.js'
+import {readUsage} from '../areas/usage.js'
 import {policyFor} from '../crypto/policy.js'
 import {changeUnit} from '../areas/open.js'
-import {P, sshKeyPath} from '../unit/paths.js'
-import {bootLicensing} from '../licensing/boot.js'
+import {bootLicensing} from '../agent/boot.js'
 
 export interface BootResult {
   unit: string
@@ -39,7 +42,7 @@ export async function bootUnit(unitArg: string, at: Date): Promise<BootResult> {
         regenerated.push(f.rel)
       }
     }
-    if (u.stat(P.serverCert) === null || u.stat(P.serverKey) === null) {
+    if (u.stat(CERTS.serverCert) === null || u.stat(CERTS.serverKey) === null) {
       const fqdn = [ip.hostname || 'expressway', ip.domain].filter(Boolean).join('.')
       for (const f of generateServerCertificate(policy, undefined, fqdn, at)) {
         tx.write(f.rel, f.data, f.mode)
@@ -51,7 +54,7 @@ export async function bootUnit(unitArg: string, at: Date): Promise<BootResult> {
     const lic = bootLicensing(u, alarms, at)
     alarms = lic.alarms
     for (const f of lic.writes) tx.write(f.rel, f.data, f.mode)
-    if (JSON.stringify(alarms) !== JSON.stringify(before)) tx.writeJson(P.alarms, alarms)
+    if (JSON.stringify(alarms) !== JSON.stringify(before)) tx.writeJson(ALARMS.file, alarms)
     if (!tx.empty) tx.audit({regenerated: regenerated.length, licensing: lic.notes})
     return {unit: unitArg, regenerated, alarms: alarms.alarms.map((a) => ({key: a.key, id: a.id})), licensing: lic.notes}
   })

@@ -2,12 +2,13 @@
 // cluster.json). Deliberately small: what restore ("not while in a cluster") and license
 // sharing between peers need.
 import {basename, dirname, posix, relative, resolve, sep} from 'node:path'
-import {type ClusterFile, readCluster, readIp, readUsage} from '../areas/state.js'
+import {CLUSTER, type ClusterFile, readCluster} from '../areas/cluster.js'
+import {readIp} from '../areas/ip.js'
+import {readUsage} from '../areas/usage.js'
 import {BadInputError, RefusedError, UsageError} from '../errors.js'
-import {readLicensing} from '../licensing/state.js'
+import {readLicensing} from '../areas/licensing.js'
 import {licensingStatus} from '../licensing/status.js'
-import {P} from '../unit/paths.js'
-import {type Unit, changeUnit, openUnit} from '../areas/open.js'
+import {changeUnit, openUnit, type Unit} from '../areas/open.js'
 
 /** An Expressway cluster has at most 6 peers. */
 export const MAX_CLUSTER_PEERS = 6
@@ -101,7 +102,7 @@ export async function createCluster(primaryArg: string, peerArgs: string[], opti
       // eslint-disable-next-line no-await-in-loop
       await changeUnit(u, 'cluster create', (tx, now) => {
         if (readCluster(now.files).cluster) throw new RefusedError(`${u.path} joined another cluster meanwhile.`)
-        tx.writeJson(P.cluster, {cluster: configFor(u)})
+        tx.writeJson(CLUSTER.file, {cluster: configFor(u)})
         tx.audit({cluster: 'joined', peers: args.length})
       })
       done.push(u)
@@ -110,7 +111,7 @@ export async function createCluster(primaryArg: string, peerArgs: string[], opti
     for (const u of done) {
       // eslint-disable-next-line no-await-in-loop
       await changeUnit(u, 'cluster create', (tx) => {
-        tx.writeJson(P.cluster, {cluster: null})
+        tx.writeJson(CLUSTER.file, {cluster: null})
         tx.audit({cluster: 'undone'})
       }).catch(() => {})
     }
@@ -124,7 +125,7 @@ export async function leaveCluster(unitArg: string): Promise<ClusterLeaveResult>
   return changeUnit(unitArg, 'cluster leave', (tx, unit) => {
     const existing = readCluster(unit.files).cluster
     if (!existing) return {unit: unitArg, left: null}
-    tx.writeJson(P.cluster, {cluster: null})
+    tx.writeJson(CLUSTER.file, {cluster: null})
     tx.audit({cluster: 'left'})
     return {unit: unitArg, left: existing.name}
   })

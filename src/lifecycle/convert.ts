@@ -1,10 +1,13 @@
-import {readCluster, readFips, readOptionKeys} from '../areas/state.js'
+import {readCluster} from '../areas/cluster.js'
+import {readFips} from '../areas/fips.js'
+import {OPTION_KEYS, readOptionKeys} from '../areas/option-keys.js'
 import {RefusedError, UsageError} from '../errors.js'
 import {isRegistered} from '../licensing/status.js'
-import {defaultLicensingState, type LicensingState, readLicensing} from '../licensing/state.js'
-import {P} from '../unit/paths.js'
+import {defaultLicensingState, type LicensingState} from '../licensing/state.js'
+import {LICENSING, readLicensing} from '../areas/licensing.js'
 import {changeUnit, openUnit} from '../areas/open.js'
-import {type Brand, isX142Expressway, type ProductInfo, renderProductInfo, type UnitType} from '../unit/unit.js'
+import {type Brand, isX142Expressway, type ProductInfo, type UnitType} from '../product.js'
+import {BRAND, renderProductInfo} from '../areas/brand.js'
 import {FIPS_EXPORT_CONTROL_MESSAGE} from './create.js'
 import {keysKeptOn} from './option-keys.js'
 
@@ -109,10 +112,10 @@ export async function convertUnit(unitArg: string, options: ConvertOptions, at: 
     const turnedOn = licensingBefore.mode !== 'smart' && plan.licensing.mode === 'smart'
     const warnings: string[] = []
     if (plan.changed) {
-      tx.write(P.productInfo, renderProductInfo(plan.info))
-      if (turnedOn) tx.writeJson(P.licensing, plan.licensing)
+      tx.write(BRAND.productInfo, renderProductInfo(plan.info))
+      if (turnedOn) tx.writeJson(LICENSING.state, plan.licensing)
       if (plan.keys.dropped.length > 0) {
-        tx.writeJson(P.optionKeys, {keys: plan.keys.kept})
+        tx.writeJson(OPTION_KEYS.file, {keys: plan.keys.kept})
         warnings.push(`Option keys removed: ${plan.keys.dropped.join(', ')}.`)
       }
       tx.audit({

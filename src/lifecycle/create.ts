@@ -1,8 +1,14 @@
 import {existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync} from 'node:fs'
 import {basename, dirname, join, resolve} from 'node:path'
-import {generateServerCertificate, generateSshHostKeys, generateSystemKey, type GeneratedFile} from '../areas/generated.js'
-import {assertKeyAllowed, AAS_FEATURE, hasFeature, parseOptionKey} from '../areas/option-keys.js'
-import type {AlarmsFile, IpConfig, MgmtConfig, UsageFile, UsersFile} from '../areas/state.js'
+import {CERTS, generateServerCertificate} from '../areas/certs.js'
+import {type GeneratedFile, generateSshHostKeys, SSH_KEYS} from '../areas/ssh-keys.js'
+import {generateSystemKey} from '../areas/bootstrap-key.js'
+import {AAS_FEATURE, assertKeyAllowed, hasFeature, OPTION_KEYS, parseOptionKey} from '../areas/option-keys.js'
+import {ALARMS, type AlarmsFile} from '../areas/alarms.js'
+import {IP, type IpConfig} from '../areas/ip.js'
+import {MGMT, type MgmtConfig} from '../areas/mgmt.js'
+import {USAGE, type UsageFile} from '../areas/usage.js'
+import {PASSWORDS, type UsersFile} from '../areas/passwords.js'
 import {hashPassword, isPasswordHash} from '../crypto/password.js'
 import {policyFor} from '../crypto/policy.js'
 import {randomFor, type RandomSource} from '../crypto/random.js'
@@ -10,12 +16,17 @@ import {BadInputError, RefusedError, UsageError} from '../errors.js'
 import {exportControlLimit, nextExportControlState, sessionTotal} from '../licensing/export-control.js'
 import {defaultLicensingState, type LicensingState} from '../licensing/state.js'
 import {trustStoreFiles} from '../licensing/trust-store.js'
-import {encryptProxyPassword} from '../licensing/transport.js'
+import {encryptProxyPassword} from '../agent/transport.js'
 import type {Profile} from '../profile/load.js'
-import {writeFileDurable, fsyncPath} from '../unit/fsutil.js'
-import {P} from '../unit/paths.js'
-import {isX142Expressway, type ProductInfo, renderProductInfo} from '../unit/unit.js'
+import {fsyncPath, writeFileDurable} from '../unit/fsutil.js'
+import {isX142Expressway, type ProductInfo} from '../product.js'
+import {BRAND, renderProductInfo} from '../areas/brand.js'
 import {imageEntries, packSoftwareImage, releaseKey, softwareImage} from './software.js'
+import {FIPS} from '../areas/fips.js'
+import {LICENSING} from '../areas/licensing.js'
+import {PRODUCT} from '../areas/product.js'
+import {LOGS} from '../areas/logs.js'
+import {TOOL} from '../unit/tool-paths.js'
 
 export const FIPS_EXPORT_CONTROL_MESSAGE = 'FIPS140-2 cryptographic mode is not available under export control'
 
@@ -103,15 +114,15 @@ export async function buildUnitFiles(profile: Profile, options: {seed?: string; 
   for (const entry of imageEntries(profile.software)) {
     if (entry.kind === 'file') put(files, entry.rel, readFileSync(entry.source!), entry.mode)
   }
-  put(files, P.productInfo, renderProductInfo(info))
+  put(files, BRAND.productInfo, renderProductInfo(info))
   const rk = releaseKey(serial, info.softwareVersion) + '\n'
-  put(files, P.releaseKey, rk)
-  put(files, P.payloadRk, rk)
-  put(files, P.payloadImage, await packSoftwareImage(info.softwareVersion))
+  put(files, BRAND.releaseKey, rk)
+  put(files, PRODUCT.payloadRk, rk)
+  put(files, PRODUCT.payloadImage, await packSoftwareImage(info.softwareVersion))
   const systemKey = generateSystemKey(rnd('systemkey'))
   put(files, systemKey.rel, systemKey.data, systemKey.mode)
 
-  const ip = readImageJson<IpConfig>(files, P.ip)
+  const ip = readImageJson<IpConfig>(files, IP.file)
   const n = profile.network
   const newIp: IpConfig = {
     hostname: n.hostname ?? ip.hostname,
@@ -119,18 +130,18 @@ export async function buildUnitFiles(profile: Profile, options: {seed?: string; 
     dns: n.dns.length > 0 ? n.dns : ip.dns,
     lan1: n.lan1 ? {address: n.lan1.address, gateway: n.lan1.gateway ?? null} : ip.lan1,
   }
-  putJson(files, P.ip, newIp)
+  putJson(files, IP.file, newIp)
   const mgmt: MgmtConfig = profile.mgmt ? {enabled: true, address: profile.mgmt.address} : {enabled: false, address: null}
-  putJson(files, P.mgmt, mgmt)
+  putJson(files, MGMT.file, mgmt)
 
-  const users = readImageJson<UsersFile>(files, P.users)
-  putJson(files, P.users, {
+  const users = readImageJson<UsersFile>(files, PASSWORDS.users)
+  putJson(files, PASSWORDS.users, {
     root: passwordEntry(profile.passwords.root, env, seededOnly('password-root'), 'root', users.root),
     admin: passwordEntry(profile.passwords.admin, env, seededOnly('password-admin'), 'admin', users.admin),
   } satisfies UsersFile, 0o600)
 
-  putJson(files, P.fips, {enabled: profile.fips, enabledAt: profile.fips ? at.toISOString() : null})
-  putJson(files, P.optionKeys, {keys: profile.optionKeys.map((k) => parseOptionKey(k).key)})
+  putJson(files, FIPS.file, {enabled: profile.fips, enabledAt: profile.fips ? at.toISOString() : null})
+  putJson(files, OPTION_KEYS.file, {keys: profile.optionKeys.map((k) => parseOptionKey(k).key)})
 
   // X14.2: smart licensing is the only mode on Expressway; X14.0.2: optional, on when the profile has a licensing section
   const smart = info.brand === 'Expressway' && (isX142Expressway(info) || image.info.smartLicensing !== 'optional' || profile.licensing.enabled)
@@ -147,13 +158,13 @@ export async function buildUnitFiles(profile: Profile, options: {seed?: string; 
       if (password === undefined || password === '') {
         throw new UsageError(`licensing.transport.passwordFromEnv names ${t.passwordFromEnv}, which is not set.`, {actions: [`Set ${t.passwordFromEnv} in the environment, or remove passwordFromEnv.`]})
       }
-      put(files, P.proxyPassword, encryptProxyPassword(systemKey.data.toString(), password, seededOnly('proxy-password-iv')), 0o600)
+      put(files, LICENSING.proxyPassword, encryptProxyPassword(systemKey.data.toString(), password, seededOnly('proxy-password-iv')), 0o600)
     }
     licensing.directUrl = profile.licensing.directUrl ?? null
     licensing.hideIdentity = profile.licensing.hideIdentity
     licensing.evaluation.startedAt = at.toISOString()
   }
-  putJson(files, P.licensing, licensing)
+  putJson(files, LICENSING.state, licensing)
   for (const f of trustStoreFiles(profile.licensing.trustAnchors)) put(files, f.rel, f.data)
 
   const policy = policyFor(profile.fips)
@@ -168,15 +179,15 @@ export async function buildUnitFiles(profile: Profile, options: {seed?: string; 
     calls: profile.usage.calls, desktop: profile.usage.desktop, room: profile.usage.room, webrtc: profile.usage.webrtc,
     exportControl: {state: nextExportControlState('ok', sessionTotal(profile.usage), exportControlLimit(info, profile.usage.webrtc))},
   }
-  putJson(files, P.usage, usage)
+  putJson(files, USAGE.file, usage)
   const alarms: AlarmsFile = {alarms: []}
-  putJson(files, P.alarms, alarms)
-  put(files, P.audit, JSON.stringify({at: at.toISOString(), command: 'image create', software: info.softwareVersion, profile: basename(profile.file), seeded: seed !== undefined}) + '\n')
+  putJson(files, ALARMS.file, alarms)
+  put(files, TOOL.audit, JSON.stringify({at: at.toISOString(), command: 'image create', software: info.softwareVersion, profile: basename(profile.file), seeded: seed !== undefined}) + '\n')
   return {files, info}
 }
 
 /** Empty directories every unit has. */
-const UNIT_DIRS = [P.logDir, P.sniDir, P.toolDir, P.sshDir, P.licensingTrustDir]
+const UNIT_DIRS = [LOGS.dir, CERTS.sniDir, TOOL.dir, SSH_KEYS.dir, PRODUCT.licensingTrustDir]
 
 /**
  * Builds a unit from a profile into a temporary sibling and renames it into place: a failed

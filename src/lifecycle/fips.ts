@@ -1,15 +1,16 @@
 import {createPrivateKey} from 'node:crypto'
-import {generateServerCertificate, generateSshHostKeys} from '../areas/generated.js'
-import {AAS_FEATURE, hasFeature} from '../areas/option-keys.js'
-import {type FipsConfig, readFips, readIp, readOptionKeys} from '../areas/state.js'
+import {CERTS, generateServerCertificate} from '../areas/certs.js'
+import {generateSshHostKeys, sshKeyPath} from '../areas/ssh-keys.js'
+import {AAS_FEATURE, hasFeature, readOptionKeys} from '../areas/option-keys.js'
+import {FIPS, type FipsConfig, readFips} from '../areas/fips.js'
+import {readIp} from '../areas/ip.js'
 import {FIPS_POLICY, policyFor, type SshKeyType} from '../crypto/policy.js'
 import {parseOpenSshPublicKey} from '../crypto/ssh.js'
 import {certificateInfo} from '../crypto/x509.js'
 import {RefusedError} from '../errors.js'
-import {P, sshKeyPath} from '../unit/paths.js'
 import type {UnitReader} from '../unit/store.js'
 import {changeUnit, openUnit} from '../areas/open.js'
-import {isX142Expressway, type ProductInfo} from '../unit/unit.js'
+import {isX142Expressway, type ProductInfo} from '../product.js'
 import {FIPS_EXPORT_CONTROL_MESSAGE} from './create.js'
 
 export interface FipsStatusResult {
@@ -125,7 +126,7 @@ export async function enterFips(unitArg: string, at: Date): Promise<FipsChangeRe
     }
 
     const next: FipsConfig = {enabled: true, enabledAt: at.toISOString()}
-    tx.writeJson(P.fips, next)
+    tx.writeJson(FIPS.file, next)
     tx.audit({action: 'enter', sshKeysRemoved: rekeyed.sshKeysRemoved, sshKeysGenerated: rekeyed.sshKeysGenerated, serverCertificateReissued: rekeyed.serverCertificateReissued})
     return {...statusOf(unitArg, unit.info, next, keys), changed: true, rekeyed, notes: []}
   })
@@ -133,8 +134,8 @@ export async function enterFips(unitArg: string, at: Date): Promise<FipsChangeRe
 
 /** RSA ≥ 2048 signed with SHA-256 or stronger, certificate matching; false when missing or unreadable. */
 function serverKeyApproved(u: UnitReader): boolean {
-  const keyPem = u.read(P.serverKey)
-  const certPem = u.read(P.serverCert)
+  const keyPem = u.read(CERTS.serverKey)
+  const certPem = u.read(CERTS.serverCert)
   if (keyPem === null || certPem === null) return false
   try {
     const key = createPrivateKey(keyPem)
@@ -159,7 +160,7 @@ export async function leaveFips(unitArg: string): Promise<FipsChangeResult> {
     const rekeyed = {sshKeysRemoved: [], sshKeysGenerated: [], serverCertificateReissued: false}
     if (!fips.enabled) return {...statusOf(unitArg, unit.info, fips, keys), changed: false, rekeyed, notes: ['FIPS 140 mode is not on.']}
     const next: FipsConfig = {enabled: false, enabledAt: null}
-    tx.writeJson(P.fips, next)
+    tx.writeJson(FIPS.file, next)
     tx.audit({action: 'leave'})
     return {
       ...statusOf(unitArg, unit.info, next, keys), changed: true, rekeyed,

@@ -1,8 +1,7 @@
 import {isIP} from 'node:net'
-import type {IpConfig, MgmtConfig} from '../areas/state.js'
-import {readIp, readMgmt} from '../areas/state.js'
+import {IP, type IpConfig, readIp} from '../areas/ip.js'
+import {MGMT, type MgmtConfig, readMgmt} from '../areas/mgmt.js'
 import {BadInputError, UsageError} from '../errors.js'
-import {P} from '../unit/paths.js'
 import {changeUnit} from '../areas/open.js'
 
 const HOSTNAME = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/
@@ -56,7 +55,7 @@ export async function setNetwork(unitArg: string, change: NetworkChange): Promis
     }
     const changed = (['hostname', 'domain', 'dns', 'lan1'] as const).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
     if (changed.length > 0) {
-      tx.writeJson(P.ip, after)
+      tx.writeJson(IP.file, after)
       tx.audit({changed})
     }
     return {unit: unitArg, network: after, changed}
@@ -75,7 +74,7 @@ export async function setMgmt(unitArg: string, change: {address?: string; off?: 
     const before = readMgmt(unit.files)
     const after: MgmtConfig = change.off ? {enabled: false, address: null} : {enabled: true, address: change.address!}
     if (JSON.stringify(before) !== JSON.stringify(after)) {
-      tx.writeJson(P.mgmt, after)
+      tx.writeJson(MGMT.file, after)
       tx.audit({mgmt: after.enabled ? 'on' : 'off'})
     }
     return {unit: unitArg, mgmt: after}

@@ -1,10 +1,9 @@
-import {AAS_FEATURE, assertKeyAllowed, MS_INTEROP_FEATURE, OPTION_KEY_PATTERN, parseOptionKey, type OptionKey} from '../areas/option-keys.js'
-import {readFips, readOptionKeys} from '../areas/state.js'
+import {AAS_FEATURE, assertKeyAllowed, MS_INTEROP_FEATURE, OPTION_KEY_PATTERN, OPTION_KEYS, type OptionKey, parseOptionKey, readOptionKeys} from '../areas/option-keys.js'
+import {readFips} from '../areas/fips.js'
 import {BadInputError, RefusedError} from '../errors.js'
-import {readLicensing} from '../licensing/state.js'
-import {P} from '../unit/paths.js'
+import {readLicensing} from '../areas/licensing.js'
 import {changeUnit, openUnit} from '../areas/open.js'
-import {isX142Expressway, type ProductInfo} from '../unit/unit.js'
+import {isX142Expressway, type ProductInfo} from '../product.js'
 
 export interface OptionKeysListResult {
   unit: string
@@ -74,7 +73,7 @@ export async function addOptionKey(unitArg: string, text: string): Promise<Optio
       return {unit: unitArg, key: key.key, changed: false, optionKeys: describeKeys(keys), warnings: []}
     }
     const next = [...keys, key.key]
-    tx.writeJson(P.optionKeys, {keys: next})
+    tx.writeJson(OPTION_KEYS.file, {keys: next})
     tx.audit({action: 'add', feature: key.feature})
     return {unit: unitArg, key: key.key, changed: true, optionKeys: describeKeys(next), warnings: []}
   })
@@ -104,7 +103,7 @@ export async function removeOptionKey(unitArg: string, text: string): Promise<Op
       warnings.push('The Microsoft Interoperability key cannot be added again from X14.2: once removed, it is gone for good on this Expressway.')
     }
     const next = keys.filter((k) => k.toUpperCase() !== key.key)
-    tx.writeJson(P.optionKeys, {keys: next})
+    tx.writeJson(OPTION_KEYS.file, {keys: next})
     tx.audit({action: 'remove', feature: key.feature})
     return {unit: unitArg, key: key.key, changed: true, optionKeys: describeKeys(next), warnings}
   })

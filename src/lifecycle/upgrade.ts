@@ -1,14 +1,19 @@
-import {readFips, readOptionKeys} from '../areas/state.js'
+import {readFips} from '../areas/fips.js'
+import {OPTION_KEYS, readOptionKeys} from '../areas/option-keys.js'
 import {RefusedError} from '../errors.js'
 import {isRegistered} from '../licensing/status.js'
-import {type LicensingState, readLicensing} from '../licensing/state.js'
-import {P} from '../unit/paths.js'
+import type {LicensingState} from '../licensing/state.js'
+import {LICENSING, readLicensing} from '../areas/licensing.js'
 import {changeUnit, openUnit} from '../areas/open.js'
-import {compareVersions, isX142Expressway, type ProductInfo, readJson, renderProductInfo} from '../unit/unit.js'
+import {compareVersions, isX142Expressway, type ProductInfo} from '../product.js'
+import {readJson} from '../unit/unit.js'
+import {BRAND, renderProductInfo} from '../areas/brand.js'
 import {smartLicensingTurnedOn} from './convert.js'
 import {FIPS_EXPORT_CONTROL_MESSAGE} from './create.js'
 import {keysKeptOn} from './option-keys.js'
 import {availableVersions, packSoftwareImage, releaseKey, softwareImage} from './software.js'
+import {CONFIG} from '../areas/config.js'
+import {PRODUCT} from '../areas/product.js'
 
 /** The seed's advice, quoted when smart licensing was not on before an upgrade to X14.2. */
 export const SMART_BEFORE_UPGRADE_ADVICE =
@@ -95,18 +100,18 @@ export async function upgradeUnit(unitArg: string, to: string, at: Date): Promis
     const before = readLicensing(u)
     const fips = readFips(u).enabled
     const keys = readOptionKeys(u).keys
-    const plan = planUpgrade(unitArg, {info: unit.info, licensing: before, keys, fips, config: readJson<XConfiguration>(u, P.config)}, to, at)
+    const plan = planUpgrade(unitArg, {info: unit.info, licensing: before, keys, fips, config: readJson<XConfiguration>(u, CONFIG.file)}, to, at)
     const turnedOn = before.mode !== 'smart' && plan.licensing.mode === 'smart'
     if (plan.changed) {
       const version = plan.info.softwareVersion
       const rk = releaseKey(plan.info.serial, version) + '\n'
-      tx.write(P.productInfo, renderProductInfo(plan.info))
-      tx.write(P.releaseKey, rk)
-      tx.write(P.payloadRk, rk)
-      tx.write(P.payloadImage, await packSoftwareImage(version))
-      if (JSON.stringify(plan.licensing) !== JSON.stringify(before)) tx.writeJson(P.licensing, plan.licensing)
-      if (plan.keys.dropped.length > 0) tx.writeJson(P.optionKeys, {keys: plan.keys.kept})
-      if (plan.config) tx.writeJson(P.config, plan.config)
+      tx.write(BRAND.productInfo, renderProductInfo(plan.info))
+      tx.write(BRAND.releaseKey, rk)
+      tx.write(PRODUCT.payloadRk, rk)
+      tx.write(PRODUCT.payloadImage, await packSoftwareImage(version))
+      if (JSON.stringify(plan.licensing) !== JSON.stringify(before)) tx.writeJson(LICENSING.state, plan.licensing)
+      if (plan.keys.dropped.length > 0) tx.writeJson(OPTION_KEYS.file, {keys: plan.keys.kept})
+      if (plan.config) tx.writeJson(CONFIG.file, plan.config)
       tx.audit({from: unit.info.softwareVersion, to: version, smartLicensingTurnedOn: turnedOn, optionKeysDropped: plan.keys.dropped.length, fips})
     }
     const sip = plan.config?.SIP?.Advanced?.SipTlsDhKeySize

@@ -1,13 +1,13 @@
-import {readAlarms, readUsage, type UsageFile} from '../areas/state.js'
+import {ALARMS, readAlarms} from '../areas/alarms.js'
+import {readUsage, USAGE, type UsageFile} from '../areas/usage.js'
 import {RefusedError} from '../errors.js'
 import {admitsOneMore, exportControlLimit, exportControlThresholds, nextExportControlState, sessionTotal} from '../licensing/export-control.js'
 import {isEvaluationExpired, isRegistered} from '../licensing/status.js'
-import {readLicensing} from '../licensing/state.js'
-import {P} from '../unit/paths.js'
+import {readLicensing} from '../areas/licensing.js'
 import {changeUnit, openUnit} from '../areas/open.js'
 import type {UnitReader} from '../unit/store.js'
 import type {UnitTransaction} from '../unit/transaction.js'
-import {type ProductInfo} from '../unit/unit.js'
+import type {ProductInfo} from '../product.js'
 import {exportControlAlarms} from './boot.js'
 
 export interface UsageView {
@@ -50,10 +50,10 @@ function view(info: ProductInfo, usage: UsageFile): UsageView {
 
 /** Writes the usage and the export-control alarms that follow its state; returns the active alarm keys. */
 function record(tx: UnitTransaction, u: UnitReader, before: UsageFile, next: UsageFile, at: Date): string[] {
-  if (JSON.stringify(next) !== JSON.stringify(before)) tx.writeJson(P.usage, next)
+  if (JSON.stringify(next) !== JSON.stringify(before)) tx.writeJson(USAGE.file, next)
   const alarmsBefore = readAlarms(u)
   const alarms = exportControlAlarms(alarmsBefore, next.exportControl.state, at)
-  if (JSON.stringify(alarms) !== JSON.stringify(alarmsBefore)) tx.writeJson(P.alarms, alarms)
+  if (JSON.stringify(alarms) !== JSON.stringify(alarmsBefore)) tx.writeJson(ALARMS.file, alarms)
   return alarms.alarms.map((a) => a.key)
 }
 
