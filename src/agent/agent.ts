@@ -1,27 +1,22 @@
 import {createPrivateKey, generateKeyPair, type KeyObject} from 'node:crypto'
 import {promisify} from 'node:util'
-import {clearAlarm, raiseAlarm, readAlarms, readIp, readUsage, type AlarmsFile, type IpConfig, type UsageFile} from '../areas/state.js'
+import {ALARMS, type AlarmsFile, clearAlarm, raiseAlarm, readAlarms} from '../areas/alarms.js'
+import {type IpConfig, readIp} from '../areas/ip.js'
+import {readUsage, type UsageFile} from '../areas/usage.js'
 import {privateKeyPem, publicKeyPem} from '../crypto/keys.js'
 import {BadInputError, RefusedError, UnreachableError, UsageError, XwayError} from '../errors.js'
-import {P} from '../unit/paths.js'
 import type {UnitReader} from '../unit/store.js'
-import {type Unit, changeUnit, openUnit} from '../areas/open.js'
+import {changeUnit, openUnit, type Unit} from '../areas/open.js'
 import type {UnitTransaction} from '../unit/transaction.js'
 import {readText} from '../unit/unit.js'
-import {call, testConnection, TransportError, type ClientOptions, type PresentedCertificate, type TransportTarget} from './client.js'
-import {
-  formatUdi, LicenseServerError, type AgentRequest, type AuthorizeReply, type DeregisterReply, type LicenseCounts,
-  type RegisterReply, type RenewRegistrationReply,
-} from './protocol.js'
-import {defaultLicensingState, readLicensing, transportEndpoint, type LicensingState} from './state.js'
-import {isRegistered, isRegistrationExpired, isUnauthorized, licensingStatus, type SmartLicensingView} from './status.js'
-import {clusterShareOf} from './cluster-share.js'
-import {
-  AUTHORIZATION_RENEWAL_INTERVAL_DAYS, plusDays, plusMonths, REGISTRATION_RENEWAL_INTERVAL_MONTHS, REGISTRATION_TIMEOUT_MESSAGE,
-  RETRY_INTERVAL_MS, USAGE_REPORT_INTERVAL_MS,
-} from './timers.js'
+import {call, type ClientOptions, type PresentedCertificate, testConnection, TransportError, type TransportTarget} from '../licensing/client.js'
+import {type AgentRequest, type AuthorizeReply, type DeregisterReply, formatUdi, type LicenseCounts, LicenseServerError, type RegisterReply, type RenewRegistrationReply} from '../licensing/protocol.js'
+import {defaultLicensingState, type LicensingState, transportEndpoint} from '../licensing/state.js'
+import {clusterShareOf, LICENSING, readLicensing} from '../areas/licensing.js'
+import {isRegistered, isRegistrationExpired, isUnauthorized, licensingStatus, type SmartLicensingView} from '../licensing/status.js'
+import {AUTHORIZATION_RENEWAL_INTERVAL_DAYS, plusDays, plusMonths, REGISTRATION_RENEWAL_INTERVAL_MONTHS, REGISTRATION_TIMEOUT_MESSAGE, RETRY_INTERVAL_MS, USAGE_REPORT_INTERVAL_MS} from '../licensing/timers.js'
 import {assertSmartLicensing, transportTarget} from './transport.js'
-import {readTrustStore} from './trust-store.js'
+import {readTrustStore} from '../licensing/trust-store.js'
 
 // The smart licensing agent of a unit: registration, authorization and usage reports,
 // registration renewal, deregistration, and `sync` (what the agent's timers would have done
@@ -53,16 +48,6 @@ export interface DeregisterResult extends AgentResult {
   released: LicenseCounts | null
 }
 
-export interface ConnectionTestResult {
-  unit: string
-  transport: SmartLicensingView['transport']
-  /** the license server URL the connection went to (through the proxy when set) */
-  target: string
-  via: string | null
-  ok: boolean
-  chain: PresentedCertificate[]
-  error: {code: 'unreachable'; message: string; actions: string[]} | null
-}
 
 type Outcome<T> =
   | {ok: true; reply: T}
@@ -143,24 +128,24 @@ class AgentSession {
   /** The agent key: read from agent.key, or generated (node:crypto, off the event loop) at the first registration. */
   async agentKey(): Promise<KeyObject> {
     if (this.key) return this.key
-    const pem = readText(this.files, P.agentKey)
+    const pem = readText(this.files, LICENSING.agentKey)
     if (pem !== null) {
       try {
         this.key = createPrivateKey(pem)
         return this.key
       } catch {
-        throw new BadInputError(`${P.agentKey} is not a private key.`, {actions: ['Run xway image verify on the unit.']})
+        throw new BadInputError(`${LICENSING.agentKey} is not a private key.`, {actions: ['Run xway image verify on the unit.']})
       }
     }
     const {privateKey} = await generateKeyPairAsync('rsa', {modulusLength: AGENT_KEY_BITS, publicExponent: 0x10001})
-    this.tx.write(P.agentKey, privateKeyPem(privateKey), 0o600)
+    this.tx.write(LICENSING.agentKey, privateKeyPem(privateKey), 0o600)
     this.key = privateKey
     return privateKey
   }
 
   /** The identity key as it stands, without generating one. */
   existingKey(): KeyObject | null {
-    const pem = readText(this.files, P.agentKey)
+    const pem = readText(this.files, LICENSING.agentKey)
     if (pem === null) return null
     try {
       return createPrivateKey(pem)
@@ -241,8 +226,8 @@ class AgentSession {
   /** Writes what changed (licensing.json, alarms) with an audit line that holds no secret. */
   flush(audit: Record<string, unknown>): void {
     const changed = JSON.stringify(this.state) !== this.stateBefore
-    if (changed) this.tx.writeJson(P.licensing, this.state)
-    if (JSON.stringify(this.alarms) !== this.alarmsBefore) this.tx.writeJson(P.alarms, this.alarms)
+    if (changed) this.tx.writeJson(LICENSING.state, this.state)
+    if (JSON.stringify(this.alarms) !== this.alarmsBefore) this.tx.writeJson(ALARMS.file, this.alarms)
     if (!this.tx.empty) {
       this.tx.audit({...audit, exchanges: this.exchanges.map((e) => `${e.method}:${e.ok ? 'ok' : 'failed'}`), registration: this.state.registration.state})
     }
@@ -268,8 +253,8 @@ function forgetRegistration(s: AgentSession, lastError: string | null): void {
   s.state.registration = {...fresh.registration, lastError}
   s.state.authorization = fresh.authorization
   s.state.usageReportedAt = null
-  s.deleteIfPresent(P.agentCert)
-  s.deleteIfPresent(P.pendingToken)
+  s.deleteIfPresent(LICENSING.agentCert)
+  s.deleteIfPresent(LICENSING.pendingToken)
   // nothing is left to renew: the connectivity alarms have no object any more
   s.alarms = clearAlarm(clearAlarm(s.alarms, 'smart-licensing-registration'), 'smart-licensing-authorization')
 }
@@ -311,8 +296,8 @@ async function registerExchange(s: AgentSession, token: string, force: boolean):
     }
     s.state.authorization = defaultLicensingState('smart').authorization
     s.state.usageReportedAt = null
-    s.tx.write(P.agentCert, reply.identityCertificate.trim() + '\n', 0o644)
-    s.deleteIfPresent(P.pendingToken)
+    s.tx.write(LICENSING.agentCert, reply.identityCertificate.trim() + '\n', 0o644)
+    s.deleteIfPresent(LICENSING.pendingToken)
     if (reply.reregistered && force) s.warnings.push(`Reregistered: the product instance now belongs to virtual account ${reply.virtualAccount}.`)
     const auth = await authorizeExchange(s)
     if (auth) s.warnings.push(`Registered, but the first authorization did not complete: ${auth.message} The agent retries in 15 minutes (xway licensing sync ${s.unitArg}).`)
@@ -328,13 +313,13 @@ async function registerExchange(s: AgentSession, token: string, force: boolean):
   }
   if (outcome.offline) {
     s.state.registration = {...r, state: 'pending', lastError: registrationErrorMessage(error), nextAttemptAt: plusMs(s.at, RETRY_INTERVAL_MS), pendingForce: force}
-    if (readText(s.files, P.pendingToken) !== token + '\n') s.tx.write(P.pendingToken, token + '\n', 0o600)
+    if (readText(s.files, LICENSING.pendingToken) !== token + '\n') s.tx.write(LICENSING.pendingToken, token + '\n', 0o600)
     return new UnreachableError(`Registration pending: ${error.message} The agent retries every 15 minutes (xway licensing sync ${s.unitArg}); the next attempt is at ${s.state.registration.nextAttemptAt}.`, {
       actions: [...error.actions, `Check the transport (xway licensing test-connection ${s.unitArg}).`],
     })
   }
   s.state.registration = {...r, state: 'failed', lastError: error.message, nextAttemptAt: null, pendingForce: false}
-  s.deleteIfPresent(P.pendingToken)
+  s.deleteIfPresent(LICENSING.pendingToken)
   return registrationRefusal(s, error)
 }
 
@@ -391,7 +376,7 @@ async function renewRegistrationExchange(s: AgentSession): Promise<XwayError | n
       ...s.state.registration, registeredAt: s.at.toISOString(), smartAccount: reply.smartAccount, virtualAccount: reply.virtualAccount,
       exportControlled: reply.exportControlled, hostnameSent: hostname, lastError: null, nextAttemptAt: null,
     }
-    s.tx.write(P.agentCert, reply.identityCertificate.trim() + '\n', 0o644)
+    s.tx.write(LICENSING.agentCert, reply.identityCertificate.trim() + '\n', 0o644)
     return null
   }
   const forgot = serverForgot(s, outcome.error)
@@ -488,7 +473,7 @@ export async function deregisterUnit(unitArg: string, at: Date): Promise<Deregis
       const key = s.existingKey()
       const outcome: Outcome<DeregisterReply> = key
         ? await s.exchange<DeregisterReply>({method: 'deregister'}, {udi: s.udi, key})
-        : {ok: false, offline: false, error: new BadInputError(`${P.agentKey} is missing: the server cannot be told.`)}
+        : {ok: false, offline: false, error: new BadInputError(`${LICENSING.agentKey} is missing: the server cannot be told.`)}
       if (outcome.ok) released = outcome.reply.released
       else if (outcome.error instanceof LicenseServerError && outcome.error.serverCode === 'unknown-instance') {
         s.warnings.push(`The license server no longer knew this product instance (${s.udi}); the unit is deregistered.`)
@@ -518,7 +503,7 @@ export async function syncUnit(unitArg: string, at: Date): Promise<AgentResult> 
     }
     const r = s.state.registration
     if (r.state === 'pending' && due(r.nextAttemptAt, at)) {
-      const token = readText(s.files, P.pendingToken)?.trim()
+      const token = readText(s.files, LICENSING.pendingToken)?.trim()
       if (!token) {
         s.state.registration = {...r, state: 'failed', lastError: 'The pending registration has lost its token: register again.', nextAttemptAt: null, pendingForce: false}
         failure = new BadInputError('The pending registration has lost its token.', {actions: [`Register again: xway licensing register ${unitArg} --token TOKEN`]})
@@ -539,49 +524,4 @@ export async function syncUnit(unitArg: string, at: Date): Promise<AgentResult> 
     }
     return {result: s.result(), failure}
   })
-}
-
-/** `licensing status UNIT`: section 5's licensing object. */
-export async function unitLicensingStatus(unitArg: string, at: Date): Promise<ReturnType<typeof licensingStatus>> {
-  const unit = await openUnit(unitArg)
-  const trust = readTrustStore(unit.files).map(({subject, fingerprint, lab}) => ({subject, fingerprint, lab}))
-  return licensingStatus(readLicensing(unit.files), readUsage(unit.files), at, trust, clusterShareOf(unit))
-}
-
-/** `licensing trust-store UNIT`: the agent's trust store, read-only. */
-export async function unitTrustStore(unitArg: string): Promise<{unit: string; trustStore: Array<{subject: string; fingerprint: string; lab: boolean}>}> {
-  const unit = await openUnit(unitArg)
-  return {unit: unitArg, trustStore: readTrustStore(unit.files).map(({subject, fingerprint, lab}) => ({subject, fingerprint, lab}))}
-}
-
-/**
- * `licensing test-connection UNIT`: TLS over the configured transport (CONNECT through the
- * proxy), judged against the agent trust store only; reports the chain presented, also when
- * it is rejected (an intercepting proxy: Unknown CA). Changes nothing.
- */
-export async function testUnitConnection(unitArg: string, at: Date): Promise<ConnectionTestResult> {
-  const unit = await openUnit(unitArg)
-  const state = readLicensing(unit.files)
-  assertSmartLicensing(unit.info, state)
-  const view = licensingStatus(state, readUsage(unit.files), at) as SmartLicensingView
-  const base = {unit: unitArg, transport: view.transport, target: view.transport.url ?? transportEndpoint(state), via: state.transport.mode === 'proxy' && state.transport.proxy ? `${state.transport.proxy.host}:${state.transport.proxy.port}` : null}
-  let target: TransportTarget
-  try {
-    target = transportTarget(unit.files, unitArg, state)
-  } catch (error) {
-    if (!(error instanceof TransportError)) throw error
-    return {...base, ok: false, chain: [], error: {code: 'unreachable', message: error.message, actions: error.actions}}
-  }
-  const timeout = Number(process.env.XWAY_LICENSING_TIMEOUT_MS ?? '')
-  let report: {ok: boolean; chain: PresentedCertificate[]; error: string | null}
-  try {
-    report = await testConnection({target, trustAnchors: readTrustStore(unit.files).map((a) => a.pem), ...(Number.isFinite(timeout) && timeout > 0 ? {timeoutMs: timeout} : {})})
-  } catch (error) {
-    if (!(error instanceof BadInputError)) throw error
-    report = {ok: false, chain: [], error: error.message}
-  }
-  return {
-    ...base, ok: report.ok, chain: report.chain,
-    error: report.ok ? null : {code: 'unreachable', message: report.error ?? 'The connection failed.', actions: [`Check the transport settings (xway licensing status ${unitArg}) and that the proxy passes TLS through unchanged.`]},
-  }
 }

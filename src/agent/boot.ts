@@ -1,9 +1,8 @@
-import type {AlarmsFile} from '../areas/state.js'
-import {clearAlarm, raiseAlarm} from '../areas/state.js'
-import {P} from '../unit/paths.js'
+import {type AlarmsFile, clearAlarm, raiseAlarm} from '../areas/alarms.js'
 import type {UnitReader} from '../unit/store.js'
-import {readLicensing, type LicensingState} from './state.js'
-import {isUnauthorized, LICENSE_NAMES} from './status.js'
+import {LICENSING, readLicensing} from '../areas/licensing.js'
+import type {LicensingState} from '../licensing/state.js'
+import {isUnauthorized, LICENSE_NAMES} from '../licensing/status.js'
 
 export const RESERVATION_EXPIRED_ALARM = 'smart-licensing-reservation-expired' as const
 
@@ -56,7 +55,7 @@ export function bootLicensing(files: UnitReader, alarms: AlarmsFile, at: Date): 
   const plan = planBootLicensing(readLicensing(files), alarms, at)
   return {
     alarms: plan.alarms,
-    writes: plan.state ? [{rel: P.licensing, data: JSON.stringify(plan.state, null, 2) + '\n', mode: 0o644}] : [],
+    writes: plan.state ? [{rel: LICENSING.state, data: JSON.stringify(plan.state, null, 2) + '\n', mode: 0o644}] : [],
     notes: plan.notes,
   }
 }

@@ -1,17 +1,19 @@
 import {createCipheriv, createDecipheriv, hkdfSync, randomBytes} from 'node:crypto'
 import {readFileSync, statSync} from 'node:fs'
 import {isIP} from 'node:net'
-import {readIp, type IpConfig} from '../areas/state.js'
+import {IP, type IpConfig, readIp} from '../areas/ip.js'
 import {DEFAULT_POLICY} from '../crypto/policy.js'
 import type {RandomSource} from '../crypto/random.js'
 import {BadInputError, RefusedError, UsageError} from '../errors.js'
-import {P} from '../unit/paths.js'
 import type {UnitReader} from '../unit/store.js'
 import {changeUnit, openUnit} from '../areas/open.js'
-import {readText, type ProductInfo} from '../unit/unit.js'
-import {TransportError, type TransportTarget} from './client.js'
-import {TRANSPORT_PATH} from './protocol.js'
-import {directEndpoint, readLicensing, transportEndpoint, type LicensingState, type TransportMode} from './state.js'
+import {readText} from '../unit/unit.js'
+import type {ProductInfo} from '../product.js'
+import {TransportError, type TransportTarget} from '../licensing/client.js'
+import {TRANSPORT_PATH} from '../licensing/protocol.js'
+import {directEndpoint, type LicensingState, transportEndpoint, type TransportMode} from '../licensing/state.js'
+import {LICENSING, readLicensing} from '../areas/licensing.js'
+import {BOOTSTRAP_KEY} from '../areas/bootstrap-key.js'
 
 // Transport settings of the smart licensing agent (seed: "Transport settings"): Direct (the
 // default; needs DNS), Smart Software Manager On-Prem (an exact https://…/SmartTransport URL),
@@ -75,7 +77,7 @@ export const MAX_PROXY_PASSWORD_BYTES = 1024
 function secretKey(systemKey: string): Buffer {
   const text = systemKey.trim()
   const ikm = /^[0-9a-f]{32,}$/i.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'utf8')
-  if (ikm.length < 16) throw new BadInputError(`${P.systemKey} is too short to be a bootstrap key.`, {actions: ['Run xway image verify on the unit.']})
+  if (ikm.length < 16) throw new BadInputError(`${BOOTSTRAP_KEY.file} is too short to be a bootstrap key.`, {actions: ['Run xway image verify on the unit.']})
   return Buffer.from(hkdfSync('sha256', ikm, Buffer.from('xway-bootstrap-key'), Buffer.from(PROXY_PASSWORD_INFO), 32))
 }
 
@@ -87,24 +89,24 @@ function secretKey(systemKey: string): Buffer {
 export function encryptProxyPassword(systemKey: string, password: string, random?: RandomSource): Buffer {
   const iv = random ? random.bytes(IV_BYTES) : randomBytes(IV_BYTES)
   const cipher = createCipheriv(DEFAULT_POLICY.cipher, secretKey(systemKey), iv)
-  cipher.setAAD(Buffer.from(P.proxyPassword))
+  cipher.setAAD(Buffer.from(LICENSING.proxyPassword))
   const data = Buffer.concat([cipher.update(password, 'utf8'), cipher.final()])
   return Buffer.concat([SECRET_MAGIC, iv, cipher.getAuthTag(), data])
 }
 
 export function decryptProxyPassword(systemKey: string, file: Buffer): string {
   if (file.length < SECRET_MAGIC.length + IV_BYTES + TAG_BYTES || !file.subarray(0, 4).equals(SECRET_MAGIC)) {
-    throw new BadInputError(`${P.proxyPassword} is not an encrypted proxy password.`, {actions: ['Set the proxy password again with xway licensing transport UNIT --proxy HOST:PORT --proxy-user U --proxy-password-file F.']})
+    throw new BadInputError(`${LICENSING.proxyPassword} is not an encrypted proxy password.`, {actions: ['Set the proxy password again with xway licensing transport UNIT --proxy HOST:PORT --proxy-user U --proxy-password-file F.']})
   }
   const iv = file.subarray(4, 4 + IV_BYTES)
   const tag = file.subarray(4 + IV_BYTES, 4 + IV_BYTES + TAG_BYTES)
   try {
     const decipher = createDecipheriv(DEFAULT_POLICY.cipher, secretKey(systemKey), iv)
-    decipher.setAAD(Buffer.from(P.proxyPassword))
+    decipher.setAAD(Buffer.from(LICENSING.proxyPassword))
     decipher.setAuthTag(tag)
     return Buffer.concat([decipher.update(file.subarray(4 + IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8')
   } catch {
-    throw new BadInputError(`${P.proxyPassword} does not decrypt under this unit's bootstrap key (changed, or copied from another unit).`, {
+    throw new BadInputError(`${LICENSING.proxyPassword} does not decrypt under this unit's bootstrap key (changed, or copied from another unit).`, {
       actions: ['Set the proxy password again with xway licensing transport UNIT --proxy HOST:PORT --proxy-user U --proxy-password-file F.'],
     })
   }
@@ -112,10 +114,10 @@ export function decryptProxyPassword(systemKey: string, file: Buffer): string {
 
 /** The stored proxy password in clear, for the proxy's Basic authentication; null when none is stored. */
 export function readProxyPassword(unit: UnitReader): string | null {
-  const data = unit.read(P.proxyPassword)
+  const data = unit.read(LICENSING.proxyPassword)
   if (data === null) return null
-  const systemKey = readText(unit, P.systemKey)
-  if (systemKey === null) throw new BadInputError(`${P.systemKey} (the bootstrap key) is missing: the proxy password cannot be decrypted.`, {actions: ['Run xway image verify on the unit.']})
+  const systemKey = readText(unit, BOOTSTRAP_KEY.file)
+  if (systemKey === null) throw new BadInputError(`${BOOTSTRAP_KEY.file} (the bootstrap key) is missing: the proxy password cannot be decrypted.`, {actions: ['Run xway image verify on the unit.']})
   return decryptProxyPassword(systemKey, data)
 }
 
@@ -240,17 +242,17 @@ export async function setTransport(unitArg: string, change: TransportChange): Pr
     if (JSON.stringify({...before.transport, proxy: before.transport.proxy && {...before.transport.proxy, hasPassword: undefined}}) !==
       JSON.stringify({...after.transport, proxy: after.transport.proxy && {...after.transport.proxy, hasPassword: undefined}})) changed.push('transport')
     if (password !== undefined) {
-      const systemKey = readText(unit.files, P.systemKey)
-      if (systemKey === null) throw new BadInputError(`${P.systemKey} (the bootstrap key) is missing: the proxy password cannot be stored encrypted.`, {actions: ['Run xway image verify on the unit.']})
-      tx.write(P.proxyPassword, encryptProxyPassword(systemKey, password), 0o600)
+      const systemKey = readText(unit.files, BOOTSTRAP_KEY.file)
+      if (systemKey === null) throw new BadInputError(`${BOOTSTRAP_KEY.file} (the bootstrap key) is missing: the proxy password cannot be stored encrypted.`, {actions: ['Run xway image verify on the unit.']})
+      tx.write(LICENSING.proxyPassword, encryptProxyPassword(systemKey, password), 0o600)
       changed.push('proxyPassword')
     } else if (!after.transport.proxy?.hasPassword && before.transport.proxy?.hasPassword) {
-      tx.delete(P.proxyPassword)
+      tx.delete(LICENSING.proxyPassword)
       changed.push('proxyPassword')
     }
     if (before.hideIdentity !== after.hideIdentity) changed.push('hideIdentity')
     if (changed.length > 0) {
-      tx.writeJson(P.licensing, after)
+      tx.writeJson(LICENSING.state, after)
       tx.audit({transport: after.transport.mode, hideIdentity: after.hideIdentity, changed})
     }
     const warnings: string[] = []

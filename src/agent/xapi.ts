@@ -1,13 +1,11 @@
-import {readUsage} from '../areas/state.js'
+import {readUsage} from '../areas/usage.js'
 import {openUnit} from '../areas/open.js'
-import {exitCodeFor, UsageError, XwayError, type ErrorCode} from '../errors.js'
-import {makeConfirmationCode} from './protocol.js'
-import {
-  reservationCancel, reservationEnable, reservationInstall, reservationRequest, reservationReturn, reservationReturnAuthorization,
-} from './reservation.js'
-import {readLicensing} from './state.js'
-import {LICENSE_NAMES, licensingStatus} from './status.js'
-import {udiOf} from '../unit/unit.js'
+import {type ErrorCode, exitCodeFor, UsageError, XwayError} from '../errors.js'
+import {makeConfirmationCode} from '../licensing/protocol.js'
+import {reservationCancel, reservationEnable, reservationInstall, reservationRequest, reservationReturn, reservationReturnAuthorization} from './reservation.js'
+import {readLicensing} from '../areas/licensing.js'
+import {LICENSE_NAMES, licensingStatus} from '../licensing/status.js'
+import {udiOf} from '../product.js'
 
 // The appliance's own command language for reservation (the seed's "CLI Commands for PLR and
 // SLR"), on a unit: one line, or many read from stdin as a TSH session would.

@@ -2,15 +2,15 @@
 // manifest, sealed in the encrypted container (docs/backup-format.md).
 import {mkdirSync} from 'node:fs'
 import {openUnit, unitFromStore} from '../areas/open.js'
-import {dirname, isAbsolute, relative, resolve} from 'node:path'
-import {readFips} from '../areas/state.js'
+import {readFips} from '../areas/fips.js'
 import {policyFor} from '../crypto/policy.js'
 import {UsageError} from '../errors.js'
 import {type PackEntry, tarGzStream} from '../unit/tar.js'
 import {assertNoPendingJournal} from '../unit/transaction.js'
-import {type ProductInfo} from '../unit/unit.js'
+import type {ProductInfo} from '../product.js'
 import {encryptFile} from './container.js'
 import {type BackupManifest, buildManifest, MANIFEST_NAME, type ManifestSummary, scanBackupAreas, summarize} from './manifest.js'
+import {dirname, isAbsolute, relative, resolve} from 'node:path'
 
 export interface CreateBackupOptions {
   /** -o FILE; default: `<version>_<serial>_<YYYYMMDD>_<HHMMSS>_backup.tar.gz.enc` in cwd */

@@ -4,10 +4,10 @@
 import {createHash} from 'node:crypto'
 import {createReadStream} from 'node:fs'
 import {posix} from 'node:path'
-import {AREAS, areaOf, type AreaName} from '../areas/registry.js'
+import {type AreaName, areaOf, AREAS} from '../areas/registry.js'
 import {BadInputError, FailedError} from '../errors.js'
 import type {UnitReader} from '../unit/store.js'
-import type {Brand, Edition, ProductInfo, UnitType} from '../unit/unit.js'
+import type {Brand, Edition, ProductInfo, UnitType} from '../product.js'
 
 /** Version of the manifest layout (independent of the container's format version). */
 export const MANIFEST_FORMAT_VERSION = 1

@@ -6,18 +6,19 @@ import {tmpdir} from 'node:os'
 import {join, posix} from 'node:path'
 import {pipeline} from 'node:stream/promises'
 import {createGunzip} from 'node:zlib'
-import {area, areaOf, type AreaName} from '../areas/registry.js'
-import {type ClusterFile, readCluster, readFips} from '../areas/state.js'
+import {area, type AreaName, areaOf} from '../areas/registry.js'
+import {type ClusterFile, readCluster} from '../areas/cluster.js'
+import {readFips} from '../areas/fips.js'
 import {BadInputError, FailedError, RefusedError, XwayError} from '../errors.js'
-import {defaultLicensingState, type LicensingState, normalizeLicensing, readLicensing} from '../licensing/state.js'
-import {P} from '../unit/paths.js'
+import {defaultLicensingState, type LicensingState, normalizeLicensing} from '../licensing/state.js'
+import {LICENSING, readLicensing} from '../areas/licensing.js'
 import type {UnitReader} from '../unit/store.js'
 import {type ExtractedEntry, extractTar} from '../unit/tar.js'
 import {changeUnit, openUnit} from '../areas/open.js'
 import type {UnitTransaction} from '../unit/transaction.js'
-import {type ProductInfo} from '../unit/unit.js'
+import type {ProductInfo} from '../product.js'
 import {type BackupHeaderInfo, createDecryptStream} from './container.js'
-import {type BackupManifest, MANIFEST_NAME, MAX_MANIFEST_BYTES, type ManifestSummary, parseManifest, sha256OfFile, summarize} from './manifest.js'
+import {type BackupManifest, MANIFEST_NAME, type ManifestSummary, MAX_MANIFEST_BYTES, parseManifest, sha256OfFile, summarize} from './manifest.js'
 
 const DAMAGED = ['The backup is damaged or was not written by `xway backup create`: use another copy of it.']
 
@@ -240,7 +241,7 @@ export function planRestore(target: RestoreTarget, manifest: BackupManifest, bac
   return {backup: summarize(m), areas: [...m.areas], sameSerial, registration, warnings, notes}
 }
 
-const REGISTRATION_FILES = new Set<string>([P.agentKey, P.agentCert, P.pendingToken])
+const REGISTRATION_FILES = new Set<string>([LICENSING.agentKey, LICENSING.agentCert, LICENSING.pendingToken])
 
 /** True when the backup holds a registration (or a reservation) that belongs to its serial. */
 export function hasRegistration(state: LicensingState, manifest: BackupManifest): boolean {
@@ -290,11 +291,11 @@ export interface RestoreOptions {
 }
 
 function readBackupLicensing(root: string, manifest: BackupManifest): LicensingState | null {
-  if (!manifest.files.some((f) => f.path === P.licensing)) return null
+  if (!manifest.files.some((f) => f.path === LICENSING.state)) return null
   try {
-    return normalizeLicensing(JSON.parse(readFileSync(join(root, P.licensing), 'utf8')) as Partial<LicensingState>)
+    return normalizeLicensing(JSON.parse(readFileSync(join(root, LICENSING.state), 'utf8')) as Partial<LicensingState>)
   } catch {
-    throw new BadInputError(`the backup's ${P.licensing} is not valid JSON`, {actions: DAMAGED})
+    throw new BadInputError(`the backup's ${LICENSING.state} is not valid JSON`, {actions: DAMAGED})
   }
 }
 
@@ -314,8 +315,8 @@ function apply(tx: UnitTransaction, extracted: ExtractedBackup, plan: RestorePla
   for (const f of manifest.files) {
     if (otherSystemLicensing && areaOf(f.path) === 'licensing') {
       if (REGISTRATION_FILES.has(f.path)) continue
-      if (f.path === P.licensing) {
-        tx.writeJson(P.licensing, otherSystemLicensing, f.mode)
+      if (f.path === LICENSING.state) {
+        tx.writeJson(LICENSING.state, otherSystemLicensing, f.mode)
         continue
       }
     }

@@ -1,5 +1,12 @@
-import type {ExportControlState, UsageFile} from '../areas/state.js'
-import type {ProductInfo} from '../unit/unit.js'
+import type {ProductInfo} from '../product.js'
+
+export type ExportControlState = 'ok' | 'approaching' | 'reached'
+/** Sessions in use: calls, desktop and room registrations (the usage area stores them). */
+export interface SessionCounts {
+  calls: number
+  desktop: number
+  room: number
+}
 
 /** The seed: 2,500 calls + registrations on the export-restricted image, 2,244 with WebRTC; none on Select. */
 export const EXPORT_CONTROL_LIMIT = 2500
@@ -13,7 +20,7 @@ export function exportControlLimit(info: Pick<ProductInfo, 'edition'>, webrtc: b
   return webrtc ? EXPORT_CONTROL_LIMIT_WEBRTC : EXPORT_CONTROL_LIMIT
 }
 
-export function sessionTotal(usage: Pick<UsageFile, 'calls' | 'desktop' | 'room'>): number {
+export function sessionTotal(usage: SessionCounts): number {
   return usage.calls + usage.desktop + usage.room
 }
 

@@ -1,15 +1,7 @@
-import {clearAlarm, readAlarms, type AlarmsFile} from '../areas/state.js'
 import {BadInputError, RefusedError} from '../errors.js'
-import {P} from '../unit/paths.js'
-import {changeUnit} from '../areas/open.js'
-import type {UnitReader} from '../unit/store.js'
-import {udiOf, type ProductInfo} from '../unit/unit.js'
-import {
-  makeConfirmationCode, makeRequestCode, makeReturnCode, randomRequestNonce, verifyAuthorizationCode,
-  type VerifiedAuthorizationCode,
-} from './protocol.js'
-import {readLicensing, type LicenseType, type LicensingState} from './state.js'
-import {readTrustStore} from './trust-store.js'
+import {type ProductInfo, udiOf} from '../product.js'
+import {makeConfirmationCode, makeRequestCode, makeReturnCode, randomRequestNonce, type VerifiedAuthorizationCode, verifyAuthorizationCode} from './protocol.js'
+import type {LicenseType, LicensingState} from './state.js'
 
 // Smart License Reservation (SLR) and Permanent License Reservation (PLR) on the agent (SPEC 4).
 // The seed's CLI: xconfiguration License Smart ReservationEnable: On|Off, then
@@ -393,51 +385,4 @@ export function shareClusterReservations(nodes: ClusterNodeReservation[]): Array
     })
   }
   return out
-}
-
-// ---------------------------------------------------------------------------
-// Operations on a unit (one transaction each; a refusal changes nothing)
-// ---------------------------------------------------------------------------
-
-function applyPlan<R>(tx: {writeJson(rel: string, value: unknown, mode?: number): void; audit(e: Record<string, unknown>): void}, unit: UnitReader, plan: ReservationPlan<R>): R {
-  if (plan.state) tx.writeJson(P.licensing, plan.state)
-  if (plan.clearExpiredAlarm) {
-    const alarms: AlarmsFile = readAlarms(unit)
-    const next = clearAlarm(alarms, RESERVATION_ALARM)
-    if (next.alarms.length !== alarms.alarms.length) tx.writeJson(P.alarms, next)
-  }
-  if (plan.audit && plan.state) tx.audit(plan.audit)
-  return plan.result
-}
-
-function trustPems(unit: UnitReader): string[] {
-  return readTrustStore(unit).map((a) => a.pem)
-}
-
-async function change<R>(unitArg: string, command: string, plan: (ctx: {unit: UnitReader; info: ProductInfo; state: LicensingState}) => ReservationPlan<R>): Promise<R> {
-  return changeUnit(unitArg, `licensing reservation ${command}`, (tx, {files, info}) => applyPlan(tx, files, plan({unit: files, info, state: readLicensing(files)})))
-}
-
-export function reservationEnable(unitArg: string, on: boolean): Promise<ReservationEnableResult> {
-  return change(unitArg, on ? 'enable' : 'disable', ({state}) => planEnable(state, on, unitArg))
-}
-
-export function reservationRequest(unitArg: string, nonce: string = randomRequestNonce()): Promise<ReservationRequestResult> {
-  return change(unitArg, 'request', ({state, info}) => planRequest(state, info, nonce, unitArg))
-}
-
-export function reservationInstall(unitArg: string, code: string): Promise<ReservationInstallResult> {
-  return change(unitArg, 'install', ({unit, state, info}) => planInstall(state, info, code, trustPems(unit), unitArg))
-}
-
-export function reservationReturn(unitArg: string): Promise<ReservationReturnResult> {
-  return change(unitArg, 'return', ({state, info}) => planReturn(state, info, unitArg))
-}
-
-export function reservationReturnAuthorization(unitArg: string, code: string): Promise<ReservationReturnResult> {
-  return change(unitArg, 'return-authorization', ({unit, state, info}) => planReturnAuthorization(state, info, code, trustPems(unit), unitArg))
-}
-
-export function reservationCancel(unitArg: string): Promise<ReservationCancelResult> {
-  return change(unitArg, 'cancel', ({state}) => planCancel(state, unitArg))
 }

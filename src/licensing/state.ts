@@ -1,6 +1,3 @@
-import {P} from '../unit/paths.js'
-import type {UnitReader} from '../unit/store.js'
-import {readJson} from '../unit/unit.js'
 
 export type LicenseType = 'rms' | 'room' | 'desktop'
 export type TransportMode = 'direct' | 'on-prem' | 'proxy'
@@ -105,8 +102,4 @@ export function normalizeLicensing(raw: Partial<LicensingState> | undefined): Li
     authorization: {...base.authorization, ...raw.authorization},
     reservation: {...base.reservation, ...raw.reservation},
   }
-}
-
-export function readLicensing(files: UnitReader): LicensingState {
-  return normalizeLicensing(readJson<Partial<LicensingState>>(files, P.licensing, {}))
 }

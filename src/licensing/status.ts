@@ -1,9 +1,6 @@
-import type {UsageFile} from '../areas/state.js'
+import type {SessionCounts} from './export-control.js'
 import {directEndpoint, type LicenseType, type LicensingState} from './state.js'
-import {
-  AUTHORIZATION_EXPIRY_DAYS, AUTHORIZATION_RENEWAL_INTERVAL_DAYS, EVALUATION_PERIOD_DAYS, plusDays, plusMonths,
-  REGISTRATION_EXPIRY_MONTHS, REGISTRATION_RENEWAL_INTERVAL_MONTHS,
-} from './timers.js'
+import {AUTHORIZATION_EXPIRY_DAYS, AUTHORIZATION_RENEWAL_INTERVAL_DAYS, EVALUATION_PERIOD_DAYS, plusDays, plusMonths, REGISTRATION_EXPIRY_MONTHS, REGISTRATION_RENEWAL_INTERVAL_MONTHS} from './timers.js'
 
 export const LICENSE_NAMES: Record<LicenseType, string> = {
   rms: 'Rich Media Session',
@@ -48,7 +45,7 @@ export interface SmartLicensingView {
 
 export type LicensingView = SmartLicensingView | {mode: 'legacy'}
 
-function inUseOf(usage: UsageFile): Array<{type: LicenseType; inUse: number}> {
+function inUseOf(usage: SessionCounts): Array<{type: LicenseType; inUse: number}> {
   // the seed: a license type not being consumed is not displayed
   return ([['rms', usage.calls], ['room', usage.room], ['desktop', usage.desktop]] as Array<[LicenseType, number]>)
     .filter(([, n]) => n > 0)
@@ -147,7 +144,7 @@ function earliestOf(...dates: Array<string | null>): string | null {
  * Never uses timestamps sent by a server.
  */
 /** `clusterShare`: for a clustered unit with a reservation, what its peers' spare reserved licenses cover (src/licensing/cluster-share.ts). */
-export function licensingStatus(state: LicensingState, usage: UsageFile, at: Date, trustStore: TrustStoreEntry[] = [], clusterShare?: Partial<Record<LicenseType, 'Authorized' | 'Out of compliance'>>): LicensingView {
+export function licensingStatus(state: LicensingState, usage: SessionCounts, at: Date, trustStore: TrustStoreEntry[] = [], clusterShare?: Partial<Record<LicenseType, 'Authorized' | 'Out of compliance'>>): LicensingView {
   if (state.mode !== 'smart') return {mode: 'legacy'}
   const r = state.registration
   const a = state.authorization

@@ -3,7 +3,6 @@ import {rootCertificates} from 'node:tls'
 import {X509Certificate} from 'node:crypto'
 import {BadInputError} from '../errors.js'
 import {certificateInfo, splitPemBundle} from '../crypto/x509.js'
-import {P} from '../unit/paths.js'
 import type {UnitReader} from '../unit/store.js'
 import type {TrustStoreEntry} from './status.js'
 
@@ -11,6 +10,8 @@ import type {TrustStoreEntry} from './status.js'
 export const QUOVADIS_ROOT_CA_2_FINGERPRINT =
   '85:A0:DD:7D:D7:20:AD:B7:FF:05:F8:3D:54:2B:20:9D:C7:FF:45:28:F7:D6:77:B1:83:89:FE:A5:E5:C4:9E:86'
 export const QUOVADIS_FILE = 'quovadis-root-ca-2.pem'
+/** Where a unit keeps the agent trust store (product files, kept by every reset, not in backups). */
+export const TRUST_STORE_DIR = 'tandberg/etc/licensing-trust'
 
 export function quoVadisRootCa2(): string {
   for (const pem of rootCertificates) {
@@ -21,7 +22,7 @@ export function quoVadisRootCa2(): string {
 
 /** Files of the agent trust store baked at build time: QuoVadis Root CA 2 plus the profile's lab anchors. */
 export function trustStoreFiles(labAnchorFiles: string[]): Array<{rel: string; data: string}> {
-  const files = [{rel: `${P.licensingTrustDir}/${QUOVADIS_FILE}`, data: quoVadisRootCa2()}]
+  const files = [{rel: `${TRUST_STORE_DIR}/${QUOVADIS_FILE}`, data: quoVadisRootCa2()}]
   let n = 0
   for (const file of labAnchorFiles) {
     let text: string
@@ -34,7 +35,7 @@ export function trustStoreFiles(labAnchorFiles: string[]): Array<{rel: string; d
     if (pems.length === 0) throw new BadInputError(`Trust anchor ${file} holds no PEM certificate.`)
     for (const pem of pems) {
       certificateInfo(pem)
-      files.push({rel: `${P.licensingTrustDir}/lab-${++n}.pem`, data: pem.trim() + '\n'})
+      files.push({rel: `${TRUST_STORE_DIR}/lab-${++n}.pem`, data: pem.trim() + '\n'})
     }
   }
   return files
@@ -46,7 +47,7 @@ export interface TrustAnchor extends TrustStoreEntry {
 
 /** The agent trust store of a unit: every connection validates against these certificates alone. */
 export function readTrustStore(files: UnitReader): TrustAnchor[] {
-  const dir = P.licensingTrustDir
+  const dir = TRUST_STORE_DIR
   const names = files.list(dir).filter((n) => n.endsWith('.pem') && files.stat(`${dir}/${n}`)?.kind === 'file')
     .sort((a, b) => (a === QUOVADIS_FILE ? -1 : b === QUOVADIS_FILE ? 1 : a.localeCompare(b, 'en', {numeric: true})))
   return names.map((name) => {

@@ -1,15 +1,6 @@
-import {licensingStatus, type LicensingView} from '../licensing/status.js'
-import {readLicensing} from '../licensing/state.js'
-import {readTrustStore} from '../licensing/trust-store.js'
-import {clusterShareOf} from '../licensing/cluster-share.js'
-import {exportControlLimit} from '../licensing/export-control.js'
-import {parseOptionKey} from '../areas/option-keys.js'
-import {readAlarms, readCluster, readFips, readIp, readMgmt, readOptionKeys, readUsage, readUsers} from '../areas/state.js'
-import {certificateInfo, splitPemBundle} from '../crypto/x509.js'
-import {parseOpenSshPublicKey} from '../crypto/ssh.js'
 import {openUnit} from '../areas/open.js'
-import {P, SSH_KEY_TYPES, sshKeyPath} from '../unit/paths.js'
-import {udiOf} from '../unit/unit.js'
+import {AREAS} from '../areas/registry.js'
+import type {LicensingView} from '../licensing/status.js'
 
 /** SPEC 5: the contract scripts rely on. Never holds a secret. */
 export interface InspectResult {
@@ -34,55 +25,19 @@ export interface InspectResult {
   cluster: {name: string; primary: string; peers: string[]} | null
 }
 
-function certSummary(pem: string): {subject: string; fingerprint: string} {
-  const i = certificateInfo(pem)
-  return {subject: i.subject, fingerprint: i.fingerprint}
-}
+/** SPEC 5's order of the fields; each area module gives its own (AreaModule.inspect). */
+const FIELD_ORDER = ['unit', 'formatVersion', 'brand', 'type', 'edition', 'softwareVersion', 'hardware', 'fips', 'network', 'mgmt', 'ssh',
+  'certificates', 'users', 'optionKeys', 'licensing', 'usage', 'logs', 'alarms', 'cluster']
 
+/** `image inspect`: every area's view of the unit, in SPEC 5's order. */
 export async function inspectUnit(unitArg: string, at: Date): Promise<InspectResult> {
   const unit = await openUnit(unitArg)
-  const u = unit.files
-  const info = unit.info
-  const text = (rel: string) => u.read(rel)?.toString('utf8') ?? null
-  const hostKeys: InspectResult['ssh']['hostKeys'] = []
-  for (const type of SSH_KEY_TYPES) {
-    const pub = text(`${sshKeyPath(type)}.pub`)
-    if (pub === null) continue
-    const k = parseOpenSshPublicKey(pub)
-    hostKeys.push({type: k.type, bits: k.bits, fingerprint: k.fingerprint})
-  }
-  const serverPem = text(P.serverCert)
-  const caPem = text(P.caTrustStore)
-  const sni = u.walk(P.sniDir).filter((e) => e.stat.kind === 'file' && e.rel.endsWith('.pem'))
-  const usage = readUsage(u)
-  const users = readUsers(u)
-  const logs = u.walk(P.logDir).filter((e) => e.stat.kind === 'file')
-  return {
-    unit: unitArg,
-    formatVersion: 1,
-    brand: info.brand,
-    type: info.type,
-    edition: info.edition,
-    softwareVersion: info.softwareVersion,
-    hardware: {pid: info.pid, serial: info.serial, udi: udiOf(info)},
-    fips: {enabled: readFips(u).enabled},
-    network: readIp(u),
-    mgmt: readMgmt(u),
-    ssh: {hostKeys},
-    certificates: {
-      server: serverPem === null ? null : certSummary(serverPem),
-      trustStore: caPem === null ? [] : splitPemBundle(caPem).map(certSummary),
-      sni: sni.flatMap((e) => splitPemBundle(text(e.rel)!).map(certSummary)),
-    },
-    users: {root: {default: users.root.default}, admin: {default: users.admin.default}},
-    optionKeys: readOptionKeys(u).keys.map((k) => parseOptionKey(k)),
-    licensing: licensingStatus(readLicensing(u), usage, at, readTrustStore(u).map(({subject, fingerprint, lab}) => ({subject, fingerprint, lab})), clusterShareOf(unit)),
-    usage: {
-      calls: usage.calls, desktop: usage.desktop, room: usage.room, webrtc: usage.webrtc,
-      exportControl: {limit: exportControlLimit(info, usage.webrtc), state: usage.exportControl.state},
-    },
-    logs: {files: logs.length, bytes: logs.reduce((n, e) => n + e.stat.size, 0)},
-    alarms: readAlarms(u).alarms.map(({id, key, title}) => ({id, key, title})),
-    cluster: readCluster(u).cluster,
+  try {
+    const fields: Record<string, unknown> = {unit: unitArg, formatVersion: 1}
+    for (const a of AREAS) Object.assign(fields, a.inspect?.({files: unit.files, info: unit.info, path: unit.path, at}))
+    const rank = (k: string) => (FIELD_ORDER.includes(k) ? FIELD_ORDER.indexOf(k) : FIELD_ORDER.length)
+    return Object.fromEntries(Object.entries(fields).sort(([x], [y]) => rank(x) - rank(y))) as unknown as InspectResult
+  } finally {
+    unit.store.close()
   }
 }
