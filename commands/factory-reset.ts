@@ -2,9 +2,8 @@ import {Args, Flags} from '@oclif/core'
 import {AREAS, type AreaName} from '../src/areas/registry.js'
 import {XwayCommand} from '../src/cli/base.js'
 import {now} from '../src/clock.js'
-import {
-  factoryReset, type FactoryResetResult, type KeepAnswers, previewFactoryReset, runResetDialogue,
-} from '../src/lifecycle/factory-reset.js'
+import {factoryReset, type FactoryResetResult, previewFactoryReset} from '../src/lifecycle/factory-reset.js'
+import {type KeepAnswers, runResetDialogue} from '../src/lifecycle/reset-dialogue.js'
 
 // One "keep" flag per area with a reset question, in the registry's order: -v -o -t -f -i -m -s -c -p -l.
 const KEEP_FLAGS = Object.fromEntries(

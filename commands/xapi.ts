@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 import {XwayCommand} from '../src/cli/base.js'
 import {now} from '../src/clock.js'
 import {UsageError} from '../src/errors.js'
-import {runXapi, splitXapiInput, xapiExitCode, type XapiResult} from '../src/licensing/xapi.js'
+import {runXapi, splitXapiInput, xapiExitCode, type XapiResult} from '../src/agent/xapi.js'
 
 const MAX_INPUT = 4 * 1024 * 1024
 

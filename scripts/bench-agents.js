@@ -16,7 +16,7 @@ const AGENTS = arg('agents', 50)
 const SECONDS = arg('seconds', 5)
 
 const admin = await dist('src/server/admin.js')
-const agent = await dist('src/licensing/agent.js')
+const agent = await dist('src/agent/agent.js')
 
 const tmp = mkdtempSync(join(tmpdir(), 'xway-bench-agents-'))
 const dir = join(tmp, 'server')

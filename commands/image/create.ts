@@ -33,7 +33,7 @@ export default class ImageCreate extends XwayCommand<ImageCreateResult> {
     const result: ImageCreateResult = await this.progress.step(`Building ${args.unit}`, () => createUnit(args.unit, profile, {seed: flags.seed, now: at}))
     this.say(`Built ${result.unit}: ${result.brand} ${result.type} ${result.softwareVersion} (${result.edition}), serial ${result.serial}`)
     if (token !== undefined) {
-      const {registerUnit} = await import('../../src/licensing/agent.js')
+      const {registerUnit} = await import('../../src/agent/agent.js')
       try {
         const reg = await this.progress.step(`Registering ${args.unit}`, () => registerUnit(args.unit, {token}, at))
         result.licensing = {registration: reg.licensing.registration.status, authorization: reg.licensing.authorization.status}

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
 import {now} from '../../src/clock.js'
-import {registerUnit} from '../../src/licensing/agent.js'
+import {registerUnit} from '../../src/agent/agent.js'
 import {labUp, type LabUpResult} from '../../src/lifecycle/lab.js'
 import {renderLabTable} from './status.js'
 

@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
 import {licensingLines} from '../../src/cli/licensing-render.js'
 import {now} from '../../src/clock.js'
-import {deregisterUnit, type DeregisterResult} from '../../src/licensing/agent.js'
+import {type DeregisterResult, deregisterUnit} from '../../src/agent/agent.js'
 
 export default class LicensingDeregister extends XwayCommand<DeregisterResult> {
   static override description = 'Deregister: every license entitlement goes back to the virtual account, and the unit returns to evaluation mode if its evaluation period has not expired. When the server cannot be reached the unit deregisters anyway and warns to remove the product instance on the server (exit 0, see warnings).'

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
 import {licensingLines} from '../../src/cli/licensing-render.js'
 import {now} from '../../src/clock.js'
-import {registerUnit, type AgentResult} from '../../src/licensing/agent.js'
+import {type AgentResult, registerUnit} from '../../src/agent/agent.js'
 
 export default class LicensingRegister extends XwayCommand<AgentResult> {
   static override description = `Register the unit with the license server (CSSM or On-Prem) using a Product Instance Registration Token, then authorize its current usage.

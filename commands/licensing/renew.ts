@@ -3,7 +3,7 @@ import {XwayCommand} from '../../src/cli/base.js'
 import {licensingLines} from '../../src/cli/licensing-render.js'
 import {now} from '../../src/clock.js'
 import {UsageError} from '../../src/errors.js'
-import {renewUnit, type AgentResult} from '../../src/licensing/agent.js'
+import {type AgentResult, renewUnit} from '../../src/agent/agent.js'
 
 export default class LicensingRenew extends XwayCommand<AgentResult> {
   static override description = 'Renew now: the license authorization (and usage report), or the registration (a changed hostname reaches the server this way, unless the identity is hidden). Exit 6 when the server cannot be reached (recorded; alarms 30042/30044).'

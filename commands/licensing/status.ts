@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
 import {licensingLines} from '../../src/cli/licensing-render.js'
 import {now} from '../../src/clock.js'
-import {unitLicensingStatus} from '../../src/licensing/agent.js'
+import {unitLicensingStatus} from '../../src/agent/queries.js'
 import type {LicensingView} from '../../src/licensing/status.js'
 
 export default class LicensingStatus extends XwayCommand<LicensingView> {

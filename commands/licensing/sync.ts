@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
 import {licensingLines} from '../../src/cli/licensing-render.js'
 import {now} from '../../src/clock.js'
-import {syncUnit, type AgentResult} from '../../src/licensing/agent.js'
+import {type AgentResult, syncUnit} from '../../src/agent/agent.js'
 
 export default class LicensingSync extends XwayCommand<AgentResult> {
   static override description = `Do what the agent's timers would have done by now (XWAY_NOW): retry a pending registration (every 15 minutes), renew the registration (6 months) and the authorization (30 days), report usage (6 hours).

@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
 import {now} from '../../src/clock.js'
 import {exitCodeFor} from '../../src/errors.js'
-import {testUnitConnection, type ConnectionTestResult} from '../../src/licensing/agent.js'
+import {type ConnectionTestResult, testUnitConnection} from '../../src/agent/queries.js'
 
 export default class LicensingTestConnection extends XwayCommand<ConnectionTestResult> {
   static override description = `Connect over the configured transport (through the proxy with HTTP CONNECT), validate the chain against the agent trust store only, and report the chain presented.

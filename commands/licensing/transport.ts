@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
-import {setTransport, type TransportResult} from '../../src/licensing/transport.js'
+import {setTransport, type TransportResult} from '../../src/agent/transport.js'
 
 export default class LicensingTransport extends XwayCommand<TransportResult> {
   static override description = 'Choose how the smart licensing agent reaches the license server: Direct (needs DNS), Smart Software Manager On-Prem (https://…/SmartTransport), or an HTTP proxy that tunnels (CONNECT) to the Direct endpoint. Switching between Direct and On-Prem while registered is refused: deregister first.'

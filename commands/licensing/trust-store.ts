@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
-import {unitTrustStore} from '../../src/licensing/agent.js'
+import {unitTrustStore} from '../../src/agent/queries.js'
 
 type TrustStoreResult = ReturnType<typeof unitTrustStore>
 

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert'
 import {areaOf} from '../../src/areas/registry.js'
 import {readHeader} from '../../src/backup/container.js'
 import {PBKDF2_ITERATIONS} from '../../src/crypto/policy.js'
-import {P} from '../../src/unit/paths.js'
+import {P} from '../support/paths.js'
 import {cleanup, PROFILES, tempDir, writeProfile} from '../support/run.js'
 import {
   BACKUP_AREAS, copyOf, fileHolding, hashAll, hashAreas, inspect, outputs, PASSWORD, run, runJson, sha256, template, verifies, writeRegistered,

@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
-import {P} from '../../src/unit/paths.js'
+import {P} from '../support/paths.js'
 import {cleanup, PROFILES, tempDir, writeProfile} from '../support/run.js'
 import {copyOf, hashAll, inspect, runJson, template} from './backup-helpers.js'
 

@@ -4,7 +4,7 @@ import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
 import {hashTree} from '../../src/unit/fsutil.js'
 import {inspectUnit} from '../../src/report/inspect.js'
-import {P} from '../../src/unit/paths.js'
+import {P} from '../support/paths.js'
 import {verifyUnit} from '../../src/report/verify.js'
 import {cleanup, copyUnit, makeUnit, PROFILES, tempDir, unitHash, writeProfile, xway, xwayJson} from '../support/run.js'
 

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert'
 import {openSshPrivateKey, openSshPublicKey} from '../../src/crypto/ssh.js'
 import {certificateInfo, issueCertificate} from '../../src/crypto/x509.js'
 import {hashTree} from '../../src/unit/fsutil.js'
-import {isTransient, P, sshKeyPath} from '../../src/unit/paths.js'
+import {isTransient, P, sshKeyPath} from '../support/paths.js'
 import {cleanup, copyUnit, makeUnit, PROFILES, tempDir, writeProfile, xwayJson} from '../support/run.js'
 
 const test = suite('fips')

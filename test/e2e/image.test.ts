@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 import {hashTree, walk} from '../../src/unit/fsutil.js'
-import {P} from '../../src/unit/paths.js'
+import {P} from '../support/paths.js'
 import {cleanup, makeUnit, PROFILES, tempDir, writeProfile, xway, xwayJson} from '../support/run.js'
 
 const NOW = {XWAY_NOW: '2026-01-01T00:00:00Z'}

@@ -7,7 +7,7 @@ import {createServer} from 'node:net'
 import {join} from 'node:path'
 import * as assert from 'uvu/assert'
 import {hashTree} from '../../src/unit/fsutil.js'
-import {isTransient} from '../../src/unit/paths.js'
+import {isTransient} from '../support/paths.js'
 import {BIN, ROOT, xwayAsync, xwayJson, type RunResult} from '../support/run.js'
 
 export const T0 = '2026-01-01T00:00:00.000Z'

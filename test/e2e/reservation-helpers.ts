@@ -5,8 +5,8 @@ import * as assert from 'uvu/assert'
 import {pool as serverPool} from '../../src/server/admin.js'
 import {hashTree} from '../../src/unit/fsutil.js'
 import {openUnit} from '../../src/areas/open.js'
-import {udiOf} from '../../src/unit/unit.js'
-import {isTransient} from '../../src/unit/paths.js'
+import {udiOf} from '../../src/product.js'
+import {isTransient} from '../support/paths.js'
 import {makeUnit, tempDir, writeProfile, xwayJson, type RunResult} from '../support/run.js'
 
 type PoolLine = ReturnType<typeof serverPool>['licenses'][number]

@@ -1,8 +1,8 @@
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 import {makeRequestCode, parseConfirmationCode, parseReturnCode} from '../../src/licensing/protocol.js'
-import {readLicensing} from '../../src/licensing/state.js'
-import {P} from '../../src/unit/paths.js'
+import {readLicensing} from '../../src/areas/licensing.js'
+import {P} from '../support/paths.js'
 import {changeUnit} from '../../src/areas/open.js'
 import {cleanup, makeUnit} from '../support/run.js'
 import {

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
 import {releaseKey} from '../../src/lifecycle/software.js'
-import {P} from '../../src/unit/paths.js'
+import {P} from '../support/paths.js'
 import {cleanup, copyUnit, makeUnit, PROFILES, tempDir, unitHash, writeProfile, xway, xwayJson} from '../support/run.js'
 
 const test = suite('upgrade')

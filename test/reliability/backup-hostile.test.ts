@@ -8,7 +8,7 @@ import {gzipSync} from 'node:zlib'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 import {HEADER_LENGTH, TAG_LENGTH} from '../../src/backup/container.js'
-import {P} from '../../src/unit/paths.js'
+import {P} from '../support/paths.js'
 import {cleanup, tempDir} from '../support/run.js'
 import {
   copyOf, craftBackup, fileEntry, hashAll, manifestFor, runJson, seal, tarBytes, template, retypeTarEntry,

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
 import {ownTempDir, pool} from '../e2e/license-server-helpers.js'
-import {unitLicensingStatus} from '../../src/licensing/agent.js'
+import {unitLicensingStatus} from '../../src/agent/queries.js'
 import type {SmartLicensingView} from '../../src/licensing/status.js'
 import {at, makeLicenseServer, ok, profileFor, runAsync, udiOf, unitFrom, type LicenseServer} from '../e2e/licensing-helpers.js'
 

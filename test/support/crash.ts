@@ -1,7 +1,7 @@
 import {spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
-import {P} from '../../src/unit/paths.js'
+import {P} from './paths.js'
 import {ROOT} from './run.js'
 
 /**

@@ -1,6 +1,6 @@
 // A multi-file change to a unit, run in a child process so that tests can kill -9 it at any
 // instant: 30 new log files, a deleted log folder, new IP and management files, an audit line.
-import {P} from '../../src/unit/paths.js'
+import {P} from './paths.js'
 import {DirectoryStore} from '../../src/unit/directory-store.js'
 import {changeStore} from '../../src/unit/transaction.js'
 

@@ -2,10 +2,10 @@ import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 import {AREAS, type AreaName} from '../../src/areas/registry.js'
 import {
-  checkKeepAnswers, type FactoryResetState, type KeepAnswers, LICENSING_WITHOUT_BRAND_MESSAGE, planFactoryReset,
-  RESET_CONFIRM_PROMPT, RESET_WARNING_LINES, resetQuestions, runResetDialogue,
-} from '../../src/lifecycle/factory-reset.js'
-import type {ProductInfo} from '../../src/unit/unit.js'
+  checkKeepAnswers, type KeepAnswers, LICENSING_WITHOUT_BRAND_MESSAGE, RESET_CONFIRM_PROMPT, RESET_WARNING_LINES, resetQuestions, runResetDialogue,
+} from '../../src/lifecycle/reset-dialogue.js'
+import {type FactoryResetState, planFactoryReset} from '../../src/lifecycle/reset-plan.js'
+import type {ProductInfo} from '../../src/product.js'
 import {LEGACY_QUESTIONS, X142_QUESTIONS} from '../support/reset-dialogue.js'
 
 const AT = new Date('2026-03-01T00:00:00Z')

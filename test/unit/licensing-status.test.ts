@@ -1,6 +1,6 @@
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
-import type {UsageFile} from '../../src/areas/state.js'
+import type {UsageFile} from '../../src/areas/usage.js'
 import {CISCO_DIRECT_URL, defaultLicensingState, normalizeLicensing, type LicensingState} from '../../src/licensing/state.js'
 import {isUnauthorized, licensingStatus, type SmartLicensingView} from '../../src/licensing/status.js'
 import {REGISTRATION_TIMEOUT_MESSAGE} from '../../src/licensing/timers.js'

@@ -1,7 +1,7 @@
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 import {XwayError} from '../../src/errors.js'
-import {parseXapiLine, splitXapiInput} from '../../src/licensing/xapi.js'
+import {parseXapiLine, splitXapiInput} from '../../src/agent/xapi.js'
 
 test('parses the seed\'s reservation lines, keywords in any case', async () => {
   assert.equal(parseXapiLine('xconfiguration License Smart ReservationEnable: On'), {kind: 'config-set', enable: true})

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert'
 import {generateRsaKey} from '../../src/crypto/keys.js'
 import {issueCertificate} from '../../src/crypto/x509.js'
 import {XwayError} from '../../src/errors.js'
-import {planBootLicensing} from '../../src/licensing/boot.js'
+import {planBootLicensing} from '../../src/agent/boot.js'
 import {
   confirmationCodeMatches, formatUdi, parseConfirmationCode, parseRequestCode, parseReturnCode, piidForUdi, returnCodeMatches,
   type LicenseCounts, type ReservationKind,

@@ -6,7 +6,7 @@ import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 import {hashTree} from '../../src/unit/fsutil.js'
 import {DirectoryStore} from '../../src/unit/directory-store.js'
-import {P} from '../../src/unit/paths.js'
+import {P} from '../support/paths.js'
 import {changeStore, type UnitTransaction} from '../../src/unit/transaction.js'
 import {cleanup, tempDir} from '../support/run.js'
 

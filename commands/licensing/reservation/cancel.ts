@@ -1,6 +1,7 @@
 import {Args} from '@oclif/core'
 import {XwayCommand} from '../../../src/cli/base.js'
-import {reservationCancel, type ReservationCancelResult} from '../../../src/licensing/reservation.js'
+import {reservationCancel} from '../../../src/agent/reservation.js'
+import type {ReservationCancelResult} from '../../../src/licensing/reservation.js'
 
 export default class ReservationCancel extends XwayCommand<ReservationCancelResult> {
   static override description = 'Cancel a reservation request in progress, before its authorization code is installed (xcommand License Smart Reservation Cancel)'

@@ -1,6 +1,7 @@
 import {Args} from '@oclif/core'
 import {XwayCommand} from '../../../src/cli/base.js'
-import {reservationEnable, type ReservationEnableResult} from '../../../src/licensing/reservation.js'
+import {reservationEnable} from '../../../src/agent/reservation.js'
+import type {ReservationEnableResult} from '../../../src/licensing/reservation.js'
 
 export default class ReservationDisable extends XwayCommand<ReservationEnableResult> {
   static override description = 'Disable license reservation, as xconfiguration License Smart ReservationEnable: Off; refused while a request is pending or a reservation is installed'

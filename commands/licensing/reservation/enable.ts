@@ -1,6 +1,7 @@
 import {Args} from '@oclif/core'
 import {XwayCommand} from '../../../src/cli/base.js'
-import {reservationEnable, type ReservationEnableResult} from '../../../src/licensing/reservation.js'
+import {reservationEnable} from '../../../src/agent/reservation.js'
+import type {ReservationEnableResult} from '../../../src/licensing/reservation.js'
 
 export default class ReservationEnable extends XwayCommand<ReservationEnableResult> {
   static override description = 'Enable license reservation (PLR and SLR), as xconfiguration License Smart ReservationEnable: On; only while the unit is unregistered'

@@ -1,7 +1,8 @@
 import {Args} from '@oclif/core'
 import {XwayCommand} from '../../../src/cli/base.js'
 import {codeArgument} from '../../../src/cli/stdin.js'
-import {reservationInstall, type ReservationInstallResult} from '../../../src/licensing/reservation.js'
+import {reservationInstall} from '../../../src/agent/reservation.js'
+import type {ReservationInstallResult} from '../../../src/licensing/reservation.js'
 
 export default class ReservationInstall extends XwayCommand<ReservationInstallResult> {
   static override description = 'Install a reservation authorization code (xcommand License Smart Reservation Install "<code>"): its signature is verified against the unit\'s trust anchors, its UDI against the unit, and a request must be pending (or a newer code updates the installed reservation); SLR prints a confirmation code, PLR none'

@@ -1,6 +1,7 @@
 import {Args} from '@oclif/core'
 import {XwayCommand} from '../../../src/cli/base.js'
-import {reservationRequest, type ReservationRequestResult} from '../../../src/licensing/reservation.js'
+import {reservationRequest} from '../../../src/agent/reservation.js'
+import type {ReservationRequestResult} from '../../../src/licensing/reservation.js'
 
 export default class ReservationRequest extends XwayCommand<ReservationRequestResult> {
   static override description = 'Print the reservation request code CB-Z<PID>:<serial>-<nonce>-<check> to paste into the license server (xcommand License Smart Reservation Request); asked again while pending, prints the same code'

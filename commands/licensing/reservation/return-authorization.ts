@@ -1,7 +1,8 @@
 import {Args} from '@oclif/core'
 import {XwayCommand} from '../../../src/cli/base.js'
 import {codeArgument} from '../../../src/cli/stdin.js'
-import {reservationReturnAuthorization, type ReservationReturnResult} from '../../../src/licensing/reservation.js'
+import {reservationReturnAuthorization} from '../../../src/agent/reservation.js'
+import type {ReservationReturnResult} from '../../../src/licensing/reservation.js'
 
 export default class ReservationReturnAuthorization extends XwayCommand<ReservationReturnResult> {
   static override description = 'Print a return code for an authorization code that was never installed (xcommand License Smart Reservation ReturnAuthorization "<code>"); the code can no longer be installed and a pending request is closed'

@@ -1,6 +1,7 @@
 import {Args} from '@oclif/core'
 import {XwayCommand} from '../../../src/cli/base.js'
-import {reservationReturn, type ReservationReturnResult} from '../../../src/licensing/reservation.js'
+import {reservationReturn} from '../../../src/agent/reservation.js'
+import type {ReservationReturnResult} from '../../../src/licensing/reservation.js'
 
 export default class ReservationReturn extends XwayCommand<ReservationReturnResult> {
   static override description = 'Remove the installed reservation and print its return code, to enter on the license server (xcommand License Smart Reservation Return)'
