@@ -1,5 +1,5 @@
-import {Args} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
+import {unitArg} from '../../src/cli/flags.js'
 import {existsSync} from 'node:fs'
 import {resolve} from 'node:path'
 import {P, unitPath} from '../../src/unit/paths.js'
@@ -9,7 +9,7 @@ import {recoverUnit, type RecoverResult} from '../../src/unit/transaction.js'
 export default class ImageRecover extends XwayCommand<RecoverResult & {unit: string}> {
   static override description = 'Finish (journal committed) or roll back (not committed) an interrupted operation'
   static override examples = ['<%= config.bin %> image recover ./units/exp-c1']
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
 
   async run(): Promise<RecoverResult & {unit: string}> {
     const {args} = await this.parse(ImageRecover)
