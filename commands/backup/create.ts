@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {createBackup, type CreateBackupResult} from '../../src/backup/create.js'
 import {resolveBackupPassword} from '../../src/backup/password.js'
 import {XwayCommand} from '../../src/cli/base.js'

@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core'
+import * as Args from '@oclif/core/args'
 import type {BackupManifest} from '../../src/backup/manifest.js'
 import {resolveBackupPassword} from '../../src/backup/password.js'
 import {inspectBackup, withArticle} from '../../src/backup/restore.js'

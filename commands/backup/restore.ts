@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import {area} from '../../src/areas/registry.js'
 import {resolveBackupPassword} from '../../src/backup/password.js'
 import {checkRestoreTarget, type RestorePlan, restoreBackup, type RestoreResult, withArticle} from '../../src/backup/restore.js'

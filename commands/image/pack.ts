@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {XwayCommand} from '../../src/cli/base.js'
 import {unitArg} from '../../src/cli/flags.js'
 import {packUnit, type PackResult} from '../../src/unit/pack.js'

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {XwayCommand} from '../../src/cli/base.js'
 import {onPremUrl, proxyAddress, secretFile, unitArg} from '../../src/cli/flags.js'
 import {setTransport, type TransportResult} from '../../src/licensing/transport.js'

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {XwayCommand} from '../../src/cli/base.js'
 import {cidr, unitArg} from '../../src/cli/flags.js'
 import {type MgmtResult, setMgmt} from '../../src/lifecycle/network.js'

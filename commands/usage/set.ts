@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {XwayCommand} from '../../src/cli/base.js'
 import {count, unitArg} from '../../src/cli/flags.js'
 import {now} from '../../src/clock.js'

@@ -1,4 +1,5 @@
-import {Command, Errors} from '@oclif/core'
+import {Command} from '@oclif/core/command'
+import * as Errors from '@oclif/core/errors'
 import {XwayError, type ErrorCode, exitCodeFor} from '../errors.js'
 import {Progress} from './progress.js'
 import {LinePrompter} from './prompt.js'

@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import {isIP} from 'node:net'
 import {UsageError, XwayError} from '../errors.js'
 import {readSecretFile, type SecretFile} from './secret-file.js'

@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core'
+import * as Args from '@oclif/core/args'
 import {XwayCommand} from '../../../src/cli/base.js'
 import {unitArg} from '../../../src/cli/flags.js'
 import {codeArgument} from '../../../src/cli/stdin.js'
