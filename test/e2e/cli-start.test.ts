@@ -7,7 +7,6 @@ import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
-// @ts-expect-error bin/fast-path.js is plain JavaScript without declarations
 import {fastCommand} from '../../bin/fast-path.js'
 import {BIN, cleanup, makeUnit, ROOT, tempDir} from '../support/run.js'
 
@@ -28,20 +27,20 @@ function throughOclif(args: string[]) {
 }
 
 test('fastCommand finds the command id as oclif does, and leaves help, topics and unknown words to oclif', () => {
-  const f = fastCommand(['image', 'inspect', './u', '--json'], manifest)
+  const f = fastCommand(['image', 'inspect', './u', '--json'], manifest)!
   assert.is(f.id, 'image:inspect')
   assert.equal(f.argv, ['./u', '--json'])
   assert.ok(f.file.endsWith(join('dist', 'commands', 'image', 'inspect.js')))
-  assert.is(fastCommand(['licensing', 'reservation', 'install', './u', 'CODE'], manifest).id, 'licensing:reservation:install')
-  assert.is(fastCommand(['licensing', 'status', './u'], manifest).id, 'licensing:status')
-  assert.is(fastCommand(['factory-reset', './u', '-v', '--yes'], manifest).id, 'factory-reset')
+  assert.is(fastCommand(['licensing', 'reservation', 'install', './u', 'CODE'], manifest)!.id, 'licensing:reservation:install')
+  assert.is(fastCommand(['licensing', 'status', './u'], manifest)!.id, 'licensing:status')
+  assert.is(fastCommand(['factory-reset', './u', '-v', '--yes'], manifest)!.id, 'factory-reset')
   // a unit named like a command word is an argument
-  assert.equal(fastCommand(['image', 'inspect', 'inspect'], manifest).argv, ['inspect'])
+  assert.equal(fastCommand(['image', 'inspect', 'inspect'], manifest)!.argv, ['inspect'])
   for (const argv of [[], ['image'], ['licensing', 'reservation'], ['image', 'inspect', '--help'], ['image', '--help', 'inspect'], ['nosuch', 'command'], ['--version', 'x'], ['help', 'image']]) {
     assert.is(fastCommand(argv, manifest), undefined, argv.join(' '))
   }
   // "--help" after "--" is an argument, as for oclif
-  assert.is(fastCommand(['image', 'inspect', '--', '--help'], manifest).id, 'image:inspect')
+  assert.is(fastCommand(['image', 'inspect', '--', '--help'], manifest)!.id, 'image:inspect')
 })
 
 const cases: Array<[string, string[]]> = [
@@ -80,7 +79,7 @@ test('the build bundled the read-only commands for this manifest', () => {
   assert.is(index.version, manifest.version)
   for (const id of ['image:inspect', 'image:verify', 'licensing:status']) {
     assert.ok(index.commands[id], id)
-    assert.is(fastCommand(id.split(':'), manifest).bundle, join(ROOT, ...index.commands[id]))
+    assert.is(fastCommand(id.split(':'), manifest)!.bundle, join(ROOT, ...index.commands[id]))
   }
 })
 
