@@ -52,6 +52,8 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
   legalComments: 'none',
+  minifyWhitespace: true,
+  minifySyntax: true,
 })
 
 // which commands are bundled: those whose inputs hold nothing that must stay in place
@@ -71,6 +73,7 @@ for (const [file, output] of Object.entries(result.metafile.outputs)) {
   if ([...inputs].some((i) => NOT_MOVABLE.some((re) => re.test(i)))) continue
   bundled[id] = relative(root, join(root, file)).split(/[\\/]/)
 }
+if (process.env.XWAY_BUNDLE_META) writeFileSync(process.env.XWAY_BUNDLE_META, JSON.stringify(result.metafile))
 writeFileSync(join(out, 'index.json'), JSON.stringify({version: manifest.version, commands: bundled}, null, 2) + '\n')
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0)
 console.log(`dist/bundle: ${Object.keys(bundled).length} of ${entries.length} commands bundled, ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB`)
