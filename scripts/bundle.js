@@ -36,6 +36,19 @@ const virtual = {
     }))
   },
 }
+// ejs renders help templates only, never while a command runs, yet oclif requires it at load:
+// the bundles get a stand-in that loads the real one on first use
+const lazyEjs = {
+  name: 'xway-lazy-ejs',
+  setup(b) {
+    b.onResolve({filter: /^ejs$/}, (a) => (a.importer.includes('@oclif/core') ? {path: 'ejs', namespace: 'xway-lazy'} : undefined))
+    b.onLoad({filter: /.*/, namespace: 'xway-lazy'}, () => ({
+      loader: 'js',
+      contents: "let ejs\nconst load = () => (ejs ??= require('node:module').createRequire(require.resolve('@oclif/core/package.json'))('ejs'))\n" +
+        'module.exports = {render: (...args) => load().render(...args)}\n',
+    }))
+  },
+}
 const result = await build({
   entryPoints: Object.fromEntries(entries.map((c) => [c.id.replaceAll(':', '/'), `xway-entry:${c.id}`])),
   bundle: true,
@@ -48,7 +61,7 @@ const result = await build({
   chunkNames: 'chunks/[name]-[hash]',
   external: EXTERNAL,
   banner: {js: BANNER},
-  plugins: [virtual],
+  plugins: [virtual, lazyEjs],
   metafile: true,
   logLevel: 'warning',
   legalComments: 'none',
