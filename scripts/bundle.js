@@ -86,6 +86,7 @@ for (const [file, output] of Object.entries(result.metafile.outputs)) {
   if ([...inputs].some((i) => NOT_MOVABLE.some((re) => re.test(i)))) continue
   bundled[id] = relative(root, join(root, file)).split(/[\\/]/)
 }
+// XWAY_BUNDLE_META=FILE writes esbuild's metafile there, to see what a bundle holds
 if (process.env.XWAY_BUNDLE_META) writeFileSync(process.env.XWAY_BUNDLE_META, JSON.stringify(result.metafile))
 writeFileSync(join(out, 'index.json'), JSON.stringify({version: manifest.version, commands: bundled}, null, 2) + '\n')
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0)
