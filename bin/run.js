@@ -1,11 +1,19 @@
 #!/usr/bin/env node
 // `xway --version` is what scripts call most to probe for the tool: answer it without loading
 // the CLI framework (same text as oclif prints), so that it starts about as fast as node itself.
-if (process.argv.length === 3 && process.argv[2] === '--version') {
+// A command the manifest knows starts through bin/fast-path.js; everything else through oclif.
+const argv = process.argv.slice(2)
+if (argv.length === 1 && argv[0] === '--version') {
   const {readFileSync} = await import('node:fs')
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   process.stdout.write(`${pkg.oclif?.bin ?? pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else {
-  const {execute} = await import('@oclif/core')
-  await execute({dir: import.meta.url})
+  const {fastCommand, runFast} = await import('./fast-path.js')
+  const fast = fastCommand(argv)
+  if (fast) {
+    await runFast(fast)
+  } else {
+    const {execute} = await import('@oclif/core')
+    await execute({dir: import.meta.url})
+  }
 }

@@ -1,12 +1,12 @@
-import {Args} from '@oclif/core'
 import {XwayCommand} from '../src/cli/base.js'
+import {unitArg} from '../src/cli/flags.js'
 import {now} from '../src/clock.js'
 import {bootUnit, type BootResult} from '../src/lifecycle/boot.js'
 
 export default class Boot extends XwayCommand<BootResult> {
   static override description = 'Simulate a restart: regenerate missing ssh host keys and server certificate, run the licensing start checks, re-evaluate alarms'
   static override examples = ['<%= config.bin %> boot ./units/exp-c1', 'XWAY_NOW=2027-06-01T00:00:00Z <%= config.bin %> boot ./units/exp-c1 --json']
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
 
   async run(): Promise<BootResult> {
     const {args} = await this.parse(Boot)

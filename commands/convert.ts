@@ -1,5 +1,6 @@
-import {Args, Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {XwayCommand} from '../src/cli/base.js'
+import {unitArg} from '../src/cli/flags.js'
 import {now} from '../src/clock.js'
 import {convertUnit, type ConvertResult} from '../src/lifecycle/convert.js'
 
@@ -12,7 +13,7 @@ On X14.2 a VCS converted to Expressway turns smart licensing on (Direct transpor
     '<%= config.bin %> convert ./units/exp-c1 --type expressway-e --json',
     '<%= config.bin %> convert ./units/exp-legacy1 --to vcs',
   ]
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
   static override flags = {
     type: Flags.string({description: 'type to convert to (on a VCS: the Expressway type it becomes)', options: ['expressway-c', 'expressway-e']}),
     to: Flags.string({description: 'series to convert to (default with --type: expressway)', options: ['expressway', 'vcs']}),

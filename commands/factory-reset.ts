@@ -1,6 +1,7 @@
-import {Args, Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {AREAS, type AreaName} from '../src/areas/registry.js'
 import {XwayCommand} from '../src/cli/base.js'
+import {unitArg} from '../src/cli/flags.js'
 import {now} from '../src/clock.js'
 import {factoryReset, type FactoryResetResult, previewFactoryReset} from '../src/lifecycle/factory-reset.js'
 import {type KeepAnswers, runResetDialogue} from '../src/lifecycle/reset-dialogue.js'
@@ -26,7 +27,7 @@ With no keep flag, asks the appliance's questions in order, from the terminal or
     '<%= config.bin %> factory-reset ./units/exp-c1 -v --dry-run',
     "printf 'yes\\nno\\nno\\nyes\\nyes\\nyes\\nyes\\nyes\\nyes\\nyes\\n' | <%= config.bin %> factory-reset ./units/exp-c1 --json",
   ]
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
   static override flags = {
     ...KEEP_FLAGS,
     yes: Flags.boolean({description: 'answer YES to "Are you sure you want to continue"'}),

@@ -1,5 +1,6 @@
-import {Args, Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {XwayCommand} from '../src/cli/base.js'
+import {unitArg} from '../src/cli/flags.js'
 import {now} from '../src/clock.js'
 import {upgradeUnit, type UpgradeResult} from '../src/lifecycle/upgrade.js'
 
@@ -11,7 +12,7 @@ On an Expressway, X14.2 makes smart licensing the only mode: it is turned on (th
     '<%= config.bin %> upgrade ./units/exp-legacy1 --to X14.2.0',
     'XWAY_NOW=2026-03-01T00:00:00Z <%= config.bin %> upgrade ./units/vcs-c1 --to X14.2.0 --json',
   ]
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
   static override flags = {
     to: Flags.string({description: 'software version to upgrade to (one of images/)', required: true}),
   }

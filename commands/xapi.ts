@@ -1,13 +1,14 @@
-import {Args} from '@oclif/core'
+import * as Args from '@oclif/core/args'
 import {XwayCommand} from '../src/cli/base.js'
+import {unitArg} from '../src/cli/flags.js'
 import {now} from '../src/clock.js'
-import {UsageError} from '../src/errors.js'
-import {runXapi, splitXapiInput, xapiExitCode, type XapiResult} from '../src/agent/xapi.js'
+import {errorFor, UsageError} from '../src/errors.js'
+import {runXapi, splitXapiInput, type XapiResult} from '../src/agent/xapi.js'
 
 const MAX_INPUT = 4 * 1024 * 1024
 
 export default class Xapi extends XwayCommand<XapiResult> {
-  static override description = `The appliance's own commands for license reservation, one LINE or lines read from stdin; replies in the appliance's *r … OK style, and the exit code of the first error (as the matching xway command)
+  static override description = `The appliance's own commands for license reservation, one LINE or lines read from stdin; replies in the appliance's *r … OK style, and the exit code of the first error (as the matching xway command); with --json a failed session prints that error with every reply as data ({replies})
 
   xconfiguration License Smart ReservationEnable: On|Off
   xcommand License Smart Reservation Request|Install "<code>"|Return|ReturnAuthorization "<code>"|Cancel
@@ -18,7 +19,7 @@ export default class Xapi extends XwayCommand<XapiResult> {
     'printf \'%s\\n\' "xstatus License Smart" "xcommand License Smart Reservation Cancel" | <%= config.bin %> xapi ./units/exp-c1 --json',
   ]
   static override args = {
-    unit: Args.string({required: true, description: 'path of the unit'}),
+    unit: unitArg(),
     line: Args.string({required: false, ignoreStdin: true, description: 'one command line; absent: read lines from stdin'}),
   }
 
@@ -37,8 +38,9 @@ export default class Xapi extends XwayCommand<XapiResult> {
     }
     const result = await runXapi(args.unit, lines, now())
     if (!this.jsonEnabled()) for (const reply of result.replies) process.stdout.write(reply.lines.join('\n') + '\n')
-    const code = xapiExitCode(result)
-    if (code !== 0) process.exitCode = code
+    // a session goes on after an error; it fails as its first error does, every reply in data
+    const first = result.replies.find((r) => r.error !== null)?.error
+    if (first) throw errorFor(first.code, first.message, {actions: first.actions, data: result})
     return result
   }
 }

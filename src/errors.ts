@@ -18,16 +18,23 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
 export interface XwayErrorOptions {
   actions?: string[]
   cause?: unknown
+  /**
+   * What a script needs beside the message (the problems found, the result the command would
+   * have printed): `--json` prints it as `error.data`. Never a secret.
+   */
+  data?: unknown
 }
 
 /** Every error src/ throws on purpose: the CLI layer turns it into an exit code and guidance. */
 export class XwayError extends Error {
   readonly code: ErrorCode
   readonly actions: string[]
+  readonly data?: unknown
   constructor(code: ErrorCode, message: string, options: XwayErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : {cause: options.cause})
     this.code = code
     this.actions = options.actions ?? []
+    if (options.data !== undefined) this.data = options.data
     this.name = new.target.name
   }
 
@@ -54,6 +61,12 @@ export class UnitBusyError extends XwayError {
 }
 export class UnreachableError extends XwayError {
   constructor(message: string, options?: XwayErrorOptions) { super('unreachable', message, options) }
+}
+
+/** An error of the given code (the class that matches it), e.g. to fail with a result a library returned. */
+export function errorFor(code: ErrorCode, message: string, options?: XwayErrorOptions): XwayError {
+  const Class = {failed: FailedError, usage: UsageError, refused: RefusedError, 'bad-input': BadInputError, busy: UnitBusyError, unreachable: UnreachableError}[code]
+  return new Class(message, options)
 }
 
 export function exitCodeFor(code: ErrorCode): number {

@@ -1,7 +1,8 @@
-import {Args, Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {createBackup, type CreateBackupResult} from '../../src/backup/create.js'
 import {resolveBackupPassword} from '../../src/backup/password.js'
 import {XwayCommand} from '../../src/cli/base.js'
+import {secretFile, unitArg} from '../../src/cli/flags.js'
 import {now} from '../../src/clock.js'
 import {UsageError} from '../../src/errors.js'
 import {openUnit} from '../../src/areas/open.js'
@@ -12,10 +13,10 @@ export default class BackupCreate extends XwayCommand<CreateBackupResult> {
     'XWAY_BACKUP_PASSWORD=… <%= config.bin %> backup create ./units/exp-c1',
     '<%= config.bin %> backup create ./units/exp-c1 -o exp-c1.tar.gz.enc --password-file ~/.xway-backup-password --json',
   ]
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
   static override flags = {
     output: Flags.string({char: 'o', description: 'backup file to write [default: <version>_<serial>_<YYYYMMDD>_<HHMMSS>_backup.tar.gz.enc in the current directory]'}),
-    'password-file': Flags.string({description: 'file whose first line is the backup password (else XWAY_BACKUP_PASSWORD, else a hidden prompt on a terminal)'}),
+    'password-file': secretFile({description: 'file whose first line is the backup password (else XWAY_BACKUP_PASSWORD, else a hidden prompt on a terminal)'}),
   }
 
   async run(): Promise<CreateBackupResult> {
@@ -23,7 +24,7 @@ export default class BackupCreate extends XwayCommand<CreateBackupResult> {
     await openUnit(args.unit)
     const at = now()
     const password = await resolveBackupPassword({
-      passwordFile: flags['password-file'],
+      fromFile: flags['password-file']?.reveal(),
       prompt: async () => {
         const first = await this.prompts.secret('Backup password: ')
         if (first === undefined || first === '') return first

@@ -1,8 +1,9 @@
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
 import type {BackupManifest} from '../../src/backup/manifest.js'
 import {resolveBackupPassword} from '../../src/backup/password.js'
 import {inspectBackup, withArticle} from '../../src/backup/restore.js'
 import {XwayCommand} from '../../src/cli/base.js'
+import {secretFile} from '../../src/cli/flags.js'
 
 export default class BackupInspect extends XwayCommand<BackupManifest> {
   static override description = 'Show the manifest of a backup, once the whole file has been authenticated and every file checked against it'
@@ -12,12 +13,12 @@ export default class BackupInspect extends XwayCommand<BackupManifest> {
   ]
   static override args = {file: Args.string({required: true, description: 'backup file'})}
   static override flags = {
-    'password-file': Flags.string({description: 'file whose first line is the backup password (else XWAY_BACKUP_PASSWORD, else a hidden prompt on a terminal)'}),
+    'password-file': secretFile({description: 'file whose first line is the backup password (else XWAY_BACKUP_PASSWORD, else a hidden prompt on a terminal)'}),
   }
 
   async run(): Promise<BackupManifest> {
     const {args, flags} = await this.parse(BackupInspect)
-    const password = await resolveBackupPassword({passwordFile: flags['password-file'], prompt: () => this.prompts.secret('Backup password: ')})
+    const password = await resolveBackupPassword({fromFile: flags['password-file']?.reveal(), prompt: () => this.prompts.secret('Backup password: ')})
     const {manifest: m} = await this.progress.step(`Checking ${args.file}`, () => inspectBackup(args.file, password))
     this.say(`${args.file}: backup of ${withArticle(m.brand)} ${m.type} ${m.softwareVersion} (${m.edition}), serial ${m.serial}, made ${m.createdAt}`)
     this.say(`  fips      ${m.fips ? 'on' : 'off'}`)

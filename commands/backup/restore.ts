@@ -1,8 +1,10 @@
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import {area} from '../../src/areas/registry.js'
 import {resolveBackupPassword} from '../../src/backup/password.js'
-import {checkRestoreTarget, type RestorePlan, restoreBackup, type RestoreResult, withArticle} from '../../src/backup/restore.js'
+import {checkRestoreTarget, restoreBackup, type RestorePlan, type RestoreResult, withArticle} from '../../src/backup/restore.js'
 import {XwayCommand} from '../../src/cli/base.js'
+import {secretFile, unitArg} from '../../src/cli/flags.js'
 
 export default class BackupRestore extends XwayCommand<RestoreResult> {
   static override description = 'Restore a backup onto a unit of the same software version, brand, type and edition (not while in a cluster; a non-FIPS backup not onto a FIPS unit; onto another serial the smart licensing registration is dropped)'
@@ -11,18 +13,18 @@ export default class BackupRestore extends XwayCommand<RestoreResult> {
     '<%= config.bin %> backup restore ./units/exp-c1 exp-c1.tar.gz.enc --password-file ~/.xway-backup-password --yes --json',
   ]
   static override args = {
-    unit: Args.string({required: true, description: 'path of the unit'}),
+    unit: unitArg(),
     file: Args.string({required: true, description: 'backup file'}),
   }
   static override flags = {
-    'password-file': Flags.string({description: 'file whose first line is the backup password (else XWAY_BACKUP_PASSWORD, else a hidden prompt on a terminal)'}),
+    'password-file': secretFile({description: 'file whose first line is the backup password (else XWAY_BACKUP_PASSWORD, else a hidden prompt on a terminal)'}),
     yes: Flags.boolean({description: 'answer YES to "Are you sure you want to continue [YES/NO]?"'}),
   }
 
   async run(): Promise<RestoreResult> {
     const {args, flags} = await this.parse(BackupRestore)
-    await checkRestoreTarget(args.unit)
-    const password = await resolveBackupPassword({passwordFile: flags['password-file'], prompt: () => this.prompts.secret('Backup password: ')})
+    checkRestoreTarget(args.unit)
+    const password = await resolveBackupPassword({fromFile: flags['password-file']?.reveal(), prompt: () => this.prompts.secret('Backup password: ')})
     // under --json stdout carries only the result: the dialogue goes to stderr, as the prompt does
     const tell = (line: string) => (this.jsonEnabled() ? process.stderr : process.stdout).write(line + '\n')
     let warned = false

@@ -1,5 +1,6 @@
-import {Args, Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {XwayCommand} from '../../src/cli/base.js'
+import {unitArg} from '../../src/cli/flags.js'
 import {now} from '../../src/clock.js'
 import {type ClusterCreateResult, createCluster} from '../../src/lifecycle/cluster.js'
 
@@ -11,8 +12,8 @@ export default class ClusterCreate extends XwayCommand<ClusterCreateResult> {
   ]
   static override strict = false
   static override args = {
-    primary: Args.string({required: true, description: 'path of the primary unit'}),
-    peer: Args.string({required: true, description: 'path of a peer unit (several may follow)'}),
+    primary: unitArg('path of the primary unit'),
+    peer: unitArg('path of a peer unit (several may follow)'),
   }
   static override flags = {
     name: Flags.string({description: 'cluster name (FQDN) [default: <primary hostname>-cluster.<domain>]'}),

@@ -1,11 +1,11 @@
-import {Args} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
+import {unitArg} from '../../src/cli/flags.js'
 import {type ClusterLeaveResult, leaveCluster} from '../../src/lifecycle/cluster.js'
 
 export default class ClusterLeave extends XwayCommand<ClusterLeaveResult> {
   static override description = 'Take a unit out of its cluster (clears its cluster configuration; the other peers keep theirs)'
   static override examples = ['<%= config.bin %> cluster leave ./units/exp-c2', '<%= config.bin %> cluster leave ./units/exp-c2 --json']
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
 
   async run(): Promise<ClusterLeaveResult> {
     const {args} = await this.parse(ClusterLeave)

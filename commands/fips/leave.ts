@@ -1,5 +1,5 @@
-import {Args} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
+import {unitArg} from '../../src/cli/flags.js'
 import {leaveFips, type FipsChangeResult} from '../../src/lifecycle/fips.js'
 
 export default class FipsLeave extends XwayCommand<FipsChangeResult> {
@@ -7,7 +7,7 @@ export default class FipsLeave extends XwayCommand<FipsChangeResult> {
 
 On the appliance FIPS 140 mode ends only with a factory reset that does not keep the FIPS 140 configuration; this command resets that configuration alone. Keys made under the FIPS policy stay (the default policy accepts them); the next boot adds the host keys the default policy has and FIPS does not (ed25519).`
   static override examples = ['<%= config.bin %> fips leave ./units/vcs-c1', '<%= config.bin %> fips leave ./units/vcs-c1 --json']
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
 
   async run(): Promise<FipsChangeResult> {
     const {args} = await this.parse(FipsLeave)

@@ -1,5 +1,6 @@
-import {Args, Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {XwayCommand} from '../../src/cli/base.js'
+import {unitArg} from '../../src/cli/flags.js'
 import {now} from '../../src/clock.js'
 import {UsageError, XwayError} from '../../src/errors.js'
 import {createUnit, type CreateResult} from '../../src/lifecycle/create.js'
@@ -15,7 +16,7 @@ export default class ImageCreate extends XwayCommand<ImageCreateResult> {
     '<%= config.bin %> image create ./units/exp-c1 --profile profiles/expressway-c.yaml',
     'XWAY_ROOT_PASSWORD=… <%= config.bin %> image create ./units/exp-c1 --profile profiles/expressway-c.yaml --seed lab1 --json',
   ]
-  static override args = {unit: Args.string({required: true, description: 'path of the new unit'})}
+  static override args = {unit: unitArg('path of the new unit')}
   static override flags = {
     profile: Flags.string({required: true, description: 'profile (YAML, see profiles/schema.json)'}),
     seed: Flags.string({description: 'derive serial and keys from this seed: same profile + seed + XWAY_NOW give an identical unit'}),

@@ -1,13 +1,13 @@
-import {Args} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
-import {diffUnits, type DiffResult} from '../../src/report/diff.js'
+import {unitArg} from '../../src/cli/flags.js'
+import {type DiffResult, diffUnits} from '../../src/report/diff.js'
 
 export default class ImageDiff extends XwayCommand<DiffResult> {
   static override description = 'List the areas and files that differ between two units'
   static override examples = ['<%= config.bin %> image diff ./units/a ./units/b', '<%= config.bin %> image diff ./units/a ./units/b --json | jq .areas']
   static override args = {
-    a: Args.string({required: true, description: 'first unit'}),
-    b: Args.string({required: true, description: 'second unit'}),
+    a: unitArg('first unit'),
+    b: unitArg('second unit'),
   }
 
   async run(): Promise<DiffResult> {

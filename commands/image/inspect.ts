@@ -1,12 +1,12 @@
-import {Args} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
+import {unitArg} from '../../src/cli/flags.js'
 import {now} from '../../src/clock.js'
 import {inspectUnit, type InspectResult} from '../../src/report/inspect.js'
 
 export default class ImageInspect extends XwayCommand<InspectResult> {
   static override description = 'Show everything about a unit: identity, network, keys, certificates, users, option keys, licensing, usage, logs, alarms'
   static override examples = ['<%= config.bin %> image inspect ./units/exp-c1', '<%= config.bin %> image inspect ./units/exp-c1 --json | jq .licensing.registration.status']
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
 
   async run(): Promise<InspectResult> {
     const {args} = await this.parse(ImageInspect)

@@ -1,11 +1,12 @@
-import {Args, Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {XwayCommand} from '../../src/cli/base.js'
+import {unitArg} from '../../src/cli/flags.js'
 import {packUnit, type PackResult} from '../../src/unit/pack.js'
 
 export default class ImagePack extends XwayCommand<PackResult> {
   static override description = 'Pack a unit into a reproducible .tar.gz (fixed mtimes, owners and order; lock and journal left out)'
   static override examples = ['<%= config.bin %> image pack ./units/exp-c1 -o exp-c1.tar.gz']
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
   static override flags = {output: Flags.string({char: 'o', required: true, description: 'archive to write (.tar.gz)'})}
 
   async run(): Promise<PackResult> {

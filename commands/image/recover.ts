@@ -1,12 +1,12 @@
-import {Args} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
+import {unitArg} from '../../src/cli/flags.js'
 import {recoverUnit} from '../../src/areas/open.js'
 import type {RecoverResult} from '../../src/unit/store.js'
 
 export default class ImageRecover extends XwayCommand<RecoverResult & {unit: string}> {
   static override description = 'Finish (journal committed) or roll back (not committed) an interrupted operation'
   static override examples = ['<%= config.bin %> image recover ./units/exp-c1']
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
 
   async run(): Promise<RecoverResult & {unit: string}> {
     const {args} = await this.parse(ImageRecover)

@@ -1,5 +1,6 @@
-import {Args} from '@oclif/core'
+import * as Args from '@oclif/core/args'
 import {XwayCommand} from '../../src/cli/base.js'
+import {unitArg} from '../../src/cli/flags.js'
 import {unpackUnit, type UnpackResult} from '../../src/unit/pack.js'
 
 export default class ImageUnpack extends XwayCommand<UnpackResult> {
@@ -7,7 +8,7 @@ export default class ImageUnpack extends XwayCommand<UnpackResult> {
   static override examples = ['<%= config.bin %> image unpack exp-c1.tar.gz ./units/exp-c1-copy']
   static override args = {
     file: Args.string({required: true, description: 'archive (.tar.gz)'}),
-    unit: Args.string({required: true, description: 'path of the new unit'}),
+    unit: unitArg('path of the new unit'),
   }
 
   async run(): Promise<UnpackResult> {

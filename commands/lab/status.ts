@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core'
+import * as Args from '@oclif/core/args'
 import {XwayCommand} from '../../src/cli/base.js'
 import {now} from '../../src/clock.js'
 import {labStatus, type LabStatusResult, type LabUnitStatus} from '../../src/lifecycle/lab.js'

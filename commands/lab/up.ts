@@ -1,5 +1,7 @@
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import {XwayCommand} from '../../src/cli/base.js'
+import {count} from '../../src/cli/flags.js'
 import {now} from '../../src/clock.js'
 import {registerUnit} from '../../src/agent/agent.js'
 import {labUp, type LabUpResult} from '../../src/lifecycle/lab.js'
@@ -14,7 +16,7 @@ export default class LabUp extends XwayCommand<LabUpResult> {
   static override args = {lab: Args.string({required: true, description: 'lab file (kind: Lab)'})}
   static override flags = {
     out: Flags.string({description: 'lab folder (units, embedded license server, lab.json) [default: lab-out/<lab name>]'}),
-    concurrency: Flags.integer({description: 'units built at once [default: number of cores]', min: 1}),
+    concurrency: count({description: 'units built at once [default: number of cores]', min: 1}),
   }
 
   async run(): Promise<LabUpResult> {

@@ -1,5 +1,6 @@
-import {Args, Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {XwayCommand} from '../../src/cli/base.js'
+import {unitArg} from '../../src/cli/flags.js'
 import {licensingLines} from '../../src/cli/licensing-render.js'
 import {now} from '../../src/clock.js'
 import {UsageError} from '../../src/errors.js'
@@ -11,7 +12,7 @@ export default class LicensingRenew extends XwayCommand<AgentResult> {
     '<%= config.bin %> licensing renew ./units/exp-c1 --authorization',
     '<%= config.bin %> licensing renew ./units/exp-c1 --registration',
   ]
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
   static override flags = {
     authorization: Flags.boolean({description: 'Renew authorization now', exclusive: ['registration']}),
     registration: Flags.boolean({description: 'Renew registration now', exclusive: ['authorization']}),

@@ -1,5 +1,5 @@
-import {Args} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
+import {unitArg} from '../../src/cli/flags.js'
 import {licensingLines} from '../../src/cli/licensing-render.js'
 import {now} from '../../src/clock.js'
 import {unitLicensingStatus} from '../../src/agent/queries.js'
@@ -11,7 +11,7 @@ export default class LicensingStatus extends XwayCommand<LicensingView> {
     '<%= config.bin %> licensing status ./units/exp-c1',
     'XWAY_NOW=2026-06-01T00:00:00Z <%= config.bin %> licensing status ./units/exp-c1 --json | jq .authorization.status',
   ]
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
 
   async run(): Promise<LicensingView> {
     const {args} = await this.parse(LicensingStatus)

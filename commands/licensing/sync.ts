@@ -1,21 +1,26 @@
-import {Args} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
+import {withResult} from '../../src/cli/failure.js'
+import {unitArg} from '../../src/cli/flags.js'
 import {licensingLines} from '../../src/cli/licensing-render.js'
 import {now} from '../../src/clock.js'
 import {type AgentResult, syncUnit} from '../../src/agent/agent.js'
+import {unitLicensingStatus} from '../../src/agent/queries.js'
 
 export default class LicensingSync extends XwayCommand<AgentResult> {
   static override description = `Do what the agent's timers would have done by now (XWAY_NOW): retry a pending registration (every 15 minutes), renew the registration (6 months) and the authorization (30 days), report usage (6 hours).
-Failures are recorded (last error, alarms 30042/30044, retry in 15 minutes) and the command exits 6; a successful exchange clears both alarms.`
+Failures are recorded (last error, alarms 30042/30044, retry in 15 minutes) and the command exits 6 (with --json: the error, with the unit's licensing status after it as data, {unit, licensing}); a successful exchange clears both alarms.`
   static override examples = [
     '<%= config.bin %> licensing sync ./units/exp-c1',
     'XWAY_NOW=2026-02-01T00:00:00Z <%= config.bin %> licensing sync ./units/exp-c1 --json',
   ]
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
 
   async run(): Promise<AgentResult> {
     const {args} = await this.parse(LicensingSync)
-    const result = await syncUnit(args.unit, now())
+    const at = now()
+    const result = await syncUnit(args.unit, at).catch(async (error: unknown) => {
+      throw await withResult(error, async () => ({unit: args.unit, licensing: await unitLicensingStatus(args.unit, at)}))
+    })
     if (result.exchanges.length === 0) this.say('Nothing was due.')
     for (const e of result.exchanges) this.say(`${e.method}: ${e.ok ? 'ok' : `failed (${e.error})`}`)
     for (const line of licensingLines(result.licensing)) this.say(line)

@@ -1,5 +1,6 @@
-import {Args, Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {XwayCommand} from '../../src/cli/base.js'
+import {onPremUrl, proxyAddress, secretFile, unitArg} from '../../src/cli/flags.js'
 import {setTransport, type TransportResult} from '../../src/agent/transport.js'
 
 export default class LicensingTransport extends XwayCommand<TransportResult> {
@@ -9,13 +10,13 @@ export default class LicensingTransport extends XwayCommand<TransportResult> {
     '<%= config.bin %> licensing transport ./units/exp-c1 --proxy 192.0.2.80:3128 --proxy-user lic --proxy-password-file ./proxy.pw',
     '<%= config.bin %> licensing transport ./units/exp-c1 --direct --hide-identity',
   ]
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
   static override flags = {
     direct: Flags.boolean({description: 'Direct: straight to Cisco (the lab profile\'s directUrl); the unit needs DNS servers', exclusive: ['on-prem', 'proxy']}),
-    'on-prem': Flags.string({description: 'Smart Software Manager On-Prem: its exact Smart Transport URL, https://<host>/SmartTransport', exclusive: ['direct', 'proxy']}),
-    proxy: Flags.string({description: 'HTTP proxy HOST:PORT, tunnelling (CONNECT) to the Direct endpoint', exclusive: ['direct', 'on-prem']}),
+    'on-prem': onPremUrl({description: 'Smart Software Manager On-Prem: its exact Smart Transport URL, https://<host>/SmartTransport', exclusive: ['direct', 'proxy']}),
+    proxy: proxyAddress({description: 'HTTP proxy HOST:PORT, tunnelling (CONNECT) to the Direct endpoint', exclusive: ['direct', 'on-prem']}),
     'proxy-user': Flags.string({description: 'user name for the proxy (Basic authentication)'}),
-    'proxy-password-file': Flags.string({description: 'file holding the proxy password on its first line (stored encrypted under the unit\'s bootstrap key, never shown)'}),
+    'proxy-password-file': secretFile({description: 'file holding the proxy password on its first line (stored encrypted under the unit\'s bootstrap key, never shown)'}),
     'hide-identity': Flags.boolean({description: '"Do not share my hostname or IP address with Cisco"', exclusive: ['share-identity']}),
     'share-identity': Flags.boolean({description: 'send the hostname and IP address again', exclusive: ['hide-identity']}),
   }
@@ -27,7 +28,7 @@ export default class LicensingTransport extends XwayCommand<TransportResult> {
       url: flags['on-prem'],
       proxy: flags.proxy,
       proxyUser: flags['proxy-user'],
-      proxyPasswordFile: flags['proxy-password-file'],
+      proxyPasswordFile: flags['proxy-password-file']?.path,
       hideIdentity: flags['hide-identity'] ? true : flags['share-identity'] ? false : undefined,
     })
     const t = result.transport

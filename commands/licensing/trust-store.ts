@@ -1,5 +1,5 @@
-import {Args} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
+import {unitArg} from '../../src/cli/flags.js'
 import {unitTrustStore} from '../../src/agent/queries.js'
 
 type TrustStoreResult = ReturnType<typeof unitTrustStore>
@@ -7,7 +7,7 @@ type TrustStoreResult = ReturnType<typeof unitTrustStore>
 export default class LicensingTrustStore extends XwayCommand<TrustStoreResult> {
   static override description = 'List the smart licensing agent\'s trust store: QuoVadis Root CA 2 and the lab anchors baked at build time (subject, SHA-256 fingerprint). Users cannot change it: a proxy presenting any other CA is rejected with "Unknown CA".'
   static override examples = ['<%= config.bin %> licensing trust-store ./units/exp-c1 --json']
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
 
   async run(): Promise<TrustStoreResult> {
     const {args} = await this.parse(LicensingTrustStore)

@@ -1,13 +1,14 @@
-import {Args, Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {XwayCommand} from '../../src/cli/base.js'
+import {cidr, unitArg} from '../../src/cli/flags.js'
 import {type MgmtResult, setMgmt} from '../../src/lifecycle/network.js'
 
 export default class NetworkMgmt extends XwayCommand<MgmtResult> {
   static override description = 'Turn the dedicated management interface on (with an address) or off'
   static override examples = ['<%= config.bin %> network mgmt ./units/exp-c1 --address 198.51.100.10/24', '<%= config.bin %> network mgmt ./units/exp-c1 --off']
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
   static override flags = {
-    address: Flags.string({description: 'management address with prefix length (CIDR)', exclusive: ['off']}),
+    address: cidr({description: 'management address with prefix length (CIDR)', exclusive: ['off']}),
     off: Flags.boolean({description: 'turn the dedicated management interface off', exclusive: ['address']}),
   }
 

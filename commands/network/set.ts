@@ -1,5 +1,5 @@
-import {Args, Flags} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
+import {cidr, domainName, hostname, ipAddress, unitArg} from '../../src/cli/flags.js'
 import {type NetworkResult, setNetwork} from '../../src/lifecycle/network.js'
 
 export default class NetworkSet extends XwayCommand<NetworkResult> {
@@ -9,13 +9,13 @@ export default class NetworkSet extends XwayCommand<NetworkResult> {
     '<%= config.bin %> network set ./units/exp-c1 --dns 192.0.2.53 --dns 192.0.2.54',
     '<%= config.bin %> network set ./units/exp-c1 --lan1 192.0.2.10/24 --gateway 192.0.2.1',
   ]
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
   static override flags = {
-    hostname: Flags.string({description: 'host name'}),
-    domain: Flags.string({description: 'domain name'}),
-    dns: Flags.string({description: 'DNS server (repeat for several)', multiple: true}),
-    lan1: Flags.string({description: 'LAN1 address with prefix length (CIDR)'}),
-    gateway: Flags.string({description: 'LAN1 default gateway'}),
+    hostname: hostname({description: 'host name'}),
+    domain: domainName({description: 'domain name (empty: none)'}),
+    dns: ipAddress({description: 'DNS server address (repeat for several)', multiple: true}),
+    lan1: cidr({description: 'LAN1 address with prefix length (CIDR)'}),
+    gateway: ipAddress({description: 'LAN1 default gateway, in the subnet of LAN1'}),
   }
 
   async run(): Promise<NetworkResult> {

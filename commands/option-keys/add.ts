@@ -1,5 +1,6 @@
-import {Args} from '@oclif/core'
+import * as Args from '@oclif/core/args'
 import {XwayCommand} from '../../src/cli/base.js'
+import {unitArg} from '../../src/cli/flags.js'
 import {addOptionKey, type OptionKeyChangeResult} from '../../src/lifecycle/option-keys.js'
 
 export default class OptionKeysAdd extends XwayCommand<OptionKeyChangeResult> {
@@ -11,7 +12,7 @@ VCS, Expressway Select and Expressway before X14.2 accept keys. On an Expressway
     '<%= config.bin %> option-keys add ./units/exp-legacy1 116341C00-1-0A1B2C3D --json',
   ]
   static override args = {
-    unit: Args.string({required: true, description: 'path of the unit'}),
+    unit: unitArg(),
     key: Args.string({required: true, description: 'the option key'}),
   }
 

@@ -1,11 +1,11 @@
-import {Args} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
+import {unitArg} from '../../src/cli/flags.js'
 import {listOptionKeys, type OptionKeysListResult} from '../../src/lifecycle/option-keys.js'
 
 export default class OptionKeysList extends XwayCommand<OptionKeysListResult> {
   static override description = 'List the option keys of a unit, with their feature and name'
   static override examples = ['<%= config.bin %> option-keys list ./units/vcs-c1', '<%= config.bin %> option-keys list ./units/vcs-c1 --json']
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
 
   async run(): Promise<OptionKeysListResult> {
     const {args} = await this.parse(OptionKeysList)

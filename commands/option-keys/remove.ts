@@ -1,5 +1,6 @@
-import {Args} from '@oclif/core'
+import * as Args from '@oclif/core/args'
 import {XwayCommand} from '../../src/cli/base.js'
+import {unitArg} from '../../src/cli/flags.js'
 import {removeOptionKey, type OptionKeyChangeResult} from '../../src/lifecycle/option-keys.js'
 
 export default class OptionKeysRemove extends XwayCommand<OptionKeyChangeResult> {
@@ -11,7 +12,7 @@ A key that is not installed is bad input (exit 4). The Advanced Account Security
     '<%= config.bin %> option-keys remove ./units/vcs-c1 116341C00-1-0A1B2C3D --json',
   ]
   static override args = {
-    unit: Args.string({required: true, description: 'path of the unit'}),
+    unit: unitArg(),
     key: Args.string({required: true, description: 'the option key'}),
   }
 

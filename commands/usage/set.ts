@@ -1,5 +1,6 @@
-import {Args, Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {XwayCommand} from '../../src/cli/base.js'
+import {count, unitArg} from '../../src/cli/flags.js'
 import {now} from '../../src/clock.js'
 import {setUsage, type UsageSetResult} from '../../src/lifecycle/usage.js'
 
@@ -11,11 +12,11 @@ Never refuses: records the counts given (the others unchanged) and moves the exp
     '<%= config.bin %> usage set ./units/exp-c1 --calls 2000 --desktop 300 --room 200',
     '<%= config.bin %> usage set ./units/exp-c1 --webrtc on --json',
   ]
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
   static override flags = {
-    calls: Flags.integer({description: 'calls in progress (Rich Media Sessions)', min: 0}),
-    desktop: Flags.integer({description: 'desktop registrations', min: 0}),
-    room: Flags.integer({description: 'room registrations', min: 0}),
+    calls: count({description: 'calls in progress (Rich Media Sessions)', min: 0}),
+    desktop: count({description: 'desktop registrations', min: 0}),
+    room: count({description: 'room registrations', min: 0}),
     webrtc: Flags.string({description: 'WebRTC on or off (on lowers the export-control limit to 2244)', options: ['on', 'off']}),
   }
 

@@ -1,10 +1,13 @@
-import {Command, Errors} from '@oclif/core'
+import {Command} from '@oclif/core/command'
+import * as Errors from '@oclif/core/errors'
 import {XwayError, type ErrorCode, exitCodeFor} from '../errors.js'
 import {Progress} from './progress.js'
 import {LinePrompter} from './prompt.js'
+import {describeSystemError, type DescribedError, inWords} from './system-error.js'
 
+/** SPEC 6's error object; `data` only when the error carries some (verify's problems, a failed command's result). */
 export interface ErrorJson {
-  error: {code: ErrorCode; message: string; actions: string[]}
+  error: {code: ErrorCode; message: string; actions: string[]; data?: unknown}
 }
 
 /**
@@ -39,8 +42,8 @@ export abstract class XwayCommand<T> extends Command {
   }
 
   protected override toErrorJson(err: unknown): ErrorJson {
-    const {code, message, actions} = describeError(err)
-    return {error: {code, message, actions}}
+    const {code, message, actions, data} = describeError(err)
+    return {error: data === undefined ? {code, message, actions} : {code, message, actions, data}}
   }
 
   protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
@@ -66,15 +69,30 @@ export abstract class XwayCommand<T> extends Command {
   abstract override run(): Promise<T>
 }
 
-export function describeError(err: unknown): {code: ErrorCode; message: string; actions: string[]} {
-  if (err instanceof XwayError) return {code: err.code, message: err.message, actions: err.actions}
+/**
+ * oclif wraps an error thrown while parsing a flag as "Parsing --NAME \n\t<message>\nSee more
+ * help with --help": keep one line that names the flag once.
+ */
+function parseMessage(message: string): string {
+  const text = message.replace(/\nSee more help with --help$/, '')
+  const m = /^Parsing --(\S+) \n\t([\s\S]*)$/.exec(text)
+  if (!m) return text
+  return m[2]!.startsWith(`--${m[1]}`) ? m[2]! : `--${m[1]}: ${m[2]}`
+}
+
+/** Any error as SPEC 6's error object: typed errors as they are, oclif's usage errors, Node's system errors in words. */
+export function describeError(err: unknown): DescribedError {
+  if (err instanceof XwayError) {
+    const described: DescribedError = {code: err.code, message: inWords(parseMessage(err.message)), actions: err.actions.map(inWords)}
+    if (err.data !== undefined) described.data = err.data
+    return described
+  }
   const e = err as {message?: string; parse?: unknown; oclif?: {exit?: number}; code?: string}
-  if (e && (e.parse !== undefined || e.oclif?.exit === 2)) {
-    const message = String(e.message ?? 'bad usage').replace(/\nSee more help with --help$/, '')
+  if (e && (e.parse !== undefined || e.oclif?.exit === 2 || /^Parsing --\S+ \n\t/.test(String(e.message ?? '')))) {
+    const message = parseMessage(String(e.message ?? 'bad usage'))
     return {code: 'usage', message, actions: ['See the command\'s --help for its flags and examples.']}
   }
-  if (e?.code === 'ENOENT' || e?.code === 'ENOTDIR') {
-    return {code: 'bad-input', message: String(e.message), actions: ['Check the path.']}
-  }
-  return {code: 'failed', message: String(e?.message ?? err), actions: ['Run again with XWAY_DEBUG=1 for details.']}
+  const system = describeSystemError(err)
+  if (system) return system
+  return {code: 'failed', message: inWords(String(e?.message ?? err)), actions: ['Run again with XWAY_DEBUG=1 for details.']}
 }

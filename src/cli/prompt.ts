@@ -75,39 +75,15 @@ export class LinePrompter {
     throw new UsageError(`No valid answer to "${question}".`, {actions: ['Answer YES or NO.']})
   }
 
-  /** A hidden prompt (passwords): only on a terminal, echo muted. */
+  /**
+   * A hidden prompt (passwords), only on a terminal: @inquirer/password, which restores the
+   * terminal however the prompt ends. Undefined without a terminal (piped stdin is never read
+   * for a secret); Ctrl+C rejects with its ExitPromptError, which the CLI reports as cancelled.
+   */
   async secret(question: string): Promise<string | undefined> {
     if (!process.stdin.isTTY) return undefined
-    const output = this.output
-    output.write(question)
-    const stdin = process.stdin
-    return new Promise((resolve) => {
-      let value = ''
-      stdin.setRawMode(true)
-      stdin.resume()
-      const onData = (chunk: Buffer) => {
-        for (const ch of chunk.toString('utf8')) {
-          if (ch === '\r' || ch === '\n') {
-            done(value)
-            return
-          }
-          if (ch === '\u0003') {
-            done(undefined)
-            return
-          }
-          if (ch === '\u007f') value = value.slice(0, -1)
-          else value += ch
-        }
-      }
-      const done = (v: string | undefined) => {
-        stdin.off('data', onData)
-        stdin.setRawMode(false)
-        stdin.pause()
-        output.write('\n')
-        resolve(v)
-      }
-      stdin.on('data', onData)
-    })
+    const {default: password} = await import('@inquirer/password')
+    return password({message: question.replace(/:\s*$/, ':')}, {input: process.stdin, output: this.output})
   }
 
   close(): void {

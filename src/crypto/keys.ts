@@ -143,7 +143,9 @@ export function keyDescription(key: KeyObject): {type: 'rsa' | 'ecdsa' | 'ed2551
 
 // ---- RSA prime search ----
 
-const SMALL_PRIMES: number[] = oddPrimesBelow(1 << 16)
+// computed on the first seeded RSA key, not at import: every command imports this module
+let smallPrimes: number[] | undefined
+const SMALL_PRIMES = (): number[] => (smallPrimes ??= oddPrimesBelow(1 << 16))
 const SIEVE_WINDOW = 4096 // odd candidates per draw; ~8 primes expected at 1536 bits
 
 function oddPrimesBelow(limit: number): number[] {
@@ -175,7 +177,7 @@ function randomPrime(bits: number, random: RandomSource): bigint {
     // sieve[k] = 1 when base + 2k has a small factor or when (base + 2k - 1) % e == 0,
     // i.e. gcd(e, p - 1) != 1.
     const sieve = new Uint8Array(SIEVE_WINDOW)
-    for (const prime of SMALL_PRIMES) {
+    for (const prime of SMALL_PRIMES()) {
       const r = Number(base % BigInt(prime))
       // base + 2k ≡ 0 (mod prime)  <=>  k ≡ -r * inv2 (mod prime), inv2 = (prime + 1) / 2
       let k = ((prime - r) * ((prime + 1) / 2)) % prime

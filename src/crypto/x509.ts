@@ -2,6 +2,7 @@ import {createHash, createPublicKey, sign, X509Certificate, type KeyObject} from
 import {createRequire} from 'node:module'
 import {isIP} from 'node:net'
 import {BadInputError} from '../errors.js'
+import {DER_CLASS, type DerNode, oidOf, readDer, stringOf, timeOf} from './der.js'
 import {keyDescription, publicKeyOf} from './keys.js'
 import {systemRandom, type RandomSource} from './random.js'
 
@@ -321,10 +322,8 @@ function issuerDetails(certPem: string, key: KeyObject): IssuerDetails {
 }
 
 function spkiBitString(publicKey: KeyObject): Buffer {
-  const {asn1, util} = forge()
-  const spki = asn1.fromDer(util.createBuffer(publicKey.export({type: 'spki', format: 'der'}).toString('binary')), {strict: true, decodeBitStrings: false} as unknown as boolean)
-  const bits = (spki.value as Asn1[])[1].value as string
-  return Buffer.from(bits.slice(1), 'binary')
+  const bits = readDer(publicKey.export({type: 'spki', format: 'der'})).children[1]!
+  return Buffer.from(bits.content.subarray(1))
 }
 
 // ---- reading ----
@@ -364,24 +363,23 @@ function readCertificateFields(der: Buffer): {
   subject: string; issuer: string; subjectDer: string; notBefore: Date; notAfter: Date
   serial: string; signatureHash: string; subjectKeyIdentifier?: Buffer
 } {
-  const {asn1, util} = forge()
-  const certificate = asn1.fromDer(util.createBuffer(der.toString('binary')), {strict: true, decodeBitStrings: false} as unknown as boolean)
-  const [tbs, signatureAlgorithm] = certificate.value as Asn1[]
-  const fields = tbs.value as Asn1[]
-  let i = fields[0].tagClass === asn1.Class.CONTEXT_SPECIFIC && fields[0].type === 0 ? 1 : 0
-  const serialBytes = Buffer.from(fields[i++].value as string, 'binary')
+  const certificate = readDer(der)
+  const [tbs, signatureAlgorithm] = certificate.children
+  if (!tbs || !signatureAlgorithm) throw new BadInputError('The certificate is malformed.')
+  const fields = tbs.children
+  let i = fields[0]?.cls === DER_CLASS.CONTEXT_SPECIFIC && fields[0].type === 0 ? 1 : 0
+  const serialBytes = fields[i++]!.content
   i++ // signature (inner AlgorithmIdentifier)
-  const issuer = fields[i++]
-  const validity = fields[i++].value as Asn1[]
-  const subject = fields[i++]
+  const issuer = fields[i++]!
+  const validity = fields[i++]!.children
+  const subject = fields[i++]!
   let subjectKeyIdentifier: Buffer | undefined
   for (const field of fields.slice(i)) {
-    if (field.tagClass !== asn1.Class.CONTEXT_SPECIFIC || field.type !== 3) continue
-    for (const extension of (field.value as Asn1[])[0].value as Asn1[]) {
-      const parts = extension.value as Asn1[]
-      if (asn1.derToOid(parts[0].value as string) !== SUBJECT_KEY_IDENTIFIER) continue
-      const inner = asn1.fromDer(util.createBuffer(parts[parts.length - 1].value as string))
-      subjectKeyIdentifier = Buffer.from(inner.value as string, 'binary')
+    if (field.cls !== DER_CLASS.CONTEXT_SPECIFIC || field.type !== 3) continue
+    for (const extension of field.children[0]?.children ?? []) {
+      const parts = extension.children
+      if (oidOf(parts[0]!.content) !== SUBJECT_KEY_IDENTIFIER) continue
+      subjectKeyIdentifier = Buffer.from(readDer(parts[parts.length - 1]!.content).content)
     }
   }
   let serialStart = 0
@@ -389,67 +387,36 @@ function readCertificateFields(der: Buffer): {
   return {
     subject: formatName(subject),
     issuer: formatName(issuer),
-    subjectDer: asn1.toDer(subject).getBytes(),
-    notBefore: readTime(validity[0]),
-    notAfter: readTime(validity[1]),
+    subjectDer: subject.raw.toString('binary'),
+    notBefore: timeOf(validity[0]!),
+    notAfter: timeOf(validity[1]!),
     serial: serialBytes.subarray(serialStart).toString('hex').toUpperCase(),
     signatureHash: signatureHashOf(signatureAlgorithm),
     subjectKeyIdentifier,
   }
 }
 
-function readTime(node: Asn1): Date {
-  const {asn1} = forge()
-  if (node.type === asn1.Type.UTCTIME) return asn1.utcTimeToDate(node.value as string)
-  if (node.type === asn1.Type.GENERALIZEDTIME) return asn1.generalizedTimeToDate(node.value as string)
-  throw new BadInputError('The certificate validity is not a time.')
-}
-
-function signatureHashOf(algorithm: Asn1): string {
-  const {asn1} = forge()
-  const parts = algorithm.value as Asn1[]
-  const oid = asn1.derToOid(parts[0].value as string)
+function signatureHashOf(algorithm: DerNode): string {
+  const [id, params] = algorithm.children
+  const oid = oidOf(id!.content)
   if (oid !== RSASSA_PSS) return SIGNATURE_HASH[oid] ?? oid
   // RSASSA-PSS-params: [0] hashAlgorithm, default SHA-1 (RFC 4055).
-  const params = parts[1]?.value
-  if (Array.isArray(params)) {
-    const hash = params.find((p) => p.tagClass === asn1.Class.CONTEXT_SPECIFIC && p.type === 0)
-    if (hash) {
-      const hashOid = asn1.derToOid(((hash.value as Asn1[])[0].value as Asn1[])[0].value as string)
-      return DIGEST[hashOid] ?? hashOid
-    }
+  const hash = params?.children.find((p) => p.cls === DER_CLASS.CONTEXT_SPECIFIC && p.type === 0)
+  const hashId = hash?.children[0]?.children[0]
+  if (hashId) {
+    const hashOid = oidOf(hashId.content)
+    return DIGEST[hashOid] ?? hashOid
   }
   return 'sha1'
 }
 
-function formatName(name: Asn1): string {
-  const {asn1, util} = forge()
-  const rdns = (name.value as Asn1[]).map((set) => (set.value as Asn1[]).map((attribute) => {
-    const [type, value] = attribute.value as Asn1[]
-    const oid = asn1.derToOid(type.value as string)
-    return `${NAME_SHORT[oid] ?? oid}=${escapeDnValue(decodeString(value, util))}`
+function formatName(name: DerNode): string {
+  const rdns = name.children.map((set) => set.children.map((attribute) => {
+    const [type, value] = attribute.children
+    const oid = oidOf(type!.content)
+    return `${NAME_SHORT[oid] ?? oid}=${escapeDnValue(stringOf(value!))}`
   }).join('+'))
   return rdns.reverse().join(', ')
-}
-
-function decodeString(node: Asn1, util: Forge['util']): string {
-  const {asn1} = forge()
-  const raw = typeof node.value === 'string' ? node.value : ''
-  switch (node.type) {
-    case asn1.Type.UTF8:
-      try {
-        return util.decodeUtf8(raw)
-      } catch {
-        return raw
-      }
-    case asn1.Type.BMPSTRING: {
-      let out = ''
-      for (let i = 0; i + 1 < raw.length; i += 2) out += String.fromCharCode((raw.charCodeAt(i) << 8) | raw.charCodeAt(i + 1))
-      return out
-    }
-    default:
-      return raw // PrintableString, IA5String, TeletexString: bytes as Latin-1
-  }
 }
 
 function escapeDnValue(value: string): string {

@@ -1,3 +1,4 @@
+import {BRAND} from '../areas/brand.js'
 import {randomBytes} from 'node:crypto'
 import {existsSync, mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
 import {cpus} from 'node:os'
@@ -161,7 +162,7 @@ export async function labUp(labFile: string, options: {out?: string; concurrency
       }
       jobs.push({unit: join(out, 'units', u.name), profile, seed: `${seed}/${u.name}`, name: u.name})
     }
-    const toBuild = jobs.filter((j) => !existsSync(join(j.unit, 'info/product_info.xml')))
+    const toBuild = jobs.filter((j) => !existsSync(join(j.unit, BRAND.productInfo)))
     const errors = new Map<string, string>()
     if (toBuild.length > 0) progress(`Building ${toBuild.length} unit(s), ${Math.min(concurrency, toBuild.length)} at a time`)
     await buildAll(toBuild, concurrency, options.at, (i, r) => {
@@ -182,7 +183,7 @@ export async function labUp(labFile: string, options: {out?: string; concurrency
     const lr: LabRecord = {
       formatVersion: 1, name: lab.name, labFile: resolve(labFile), seed, createdAt: previous?.createdAt ?? options.at.toISOString(),
       licenseServer: record,
-      units: await Promise.all(jobs.filter((j) => existsSync(join(j.unit, 'info/product_info.xml'))).map(async (j) => {
+      units: await Promise.all(jobs.filter((j) => existsSync(join(j.unit, BRAND.productInfo))).map(async (j) => {
         const s = await statusOf(j.name, j.unit, options.at)
         return {name: j.name, path: relative(out, j.unit), udi: `PID:${j.profile.hardware.pid},SN:${s.serial}`, brand: j.profile.brand === 'vcs' ? 'VCS' : 'Expressway', type: s.type, softwareVersion: s.softwareVersion, smartLicensing: j.profile.brand === 'expressway'}
       })),

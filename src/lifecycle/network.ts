@@ -3,6 +3,7 @@ import {IP, type IpConfig, readIp} from '../areas/ip.js'
 import {MGMT, type MgmtConfig, readMgmt} from '../areas/mgmt.js'
 import {BadInputError, UsageError} from '../errors.js'
 import {changeUnit} from '../areas/open.js'
+import {sameSubnet} from '../profile/subnet.js'
 
 const HOSTNAME = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/
 const DOMAIN = /^(?=.{1,253}$)((?!-)[A-Za-z0-9-]{1,63}(?<!-)\.)*(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/
@@ -19,6 +20,20 @@ export function checkCidr(value: string, what: string): string {
 export function checkIp(value: string, what: string): string {
   if (isIP(value) === 0) throw new BadInputError(`${what}: "${value}" is not an IP address.`)
   return value
+}
+
+/** The rule of profiles: the LAN1 gateway lies in the subnet of the LAN1 address (both IPv4; an IPv6 pair is not judged). */
+function checkGateway(lan1: IpConfig['lan1'], change: NetworkChange): void {
+  const address = lan1.address?.split('/')[0] ?? ''
+  const gateway = lan1.gateway ?? ''
+  if (!address || !gateway || (isIP(address) === 6 && isIP(gateway) === 6)) return
+  if (isIP(address) === isIP(gateway) && sameSubnet(lan1.address, gateway)) return
+  const given = change.gateway !== undefined ? `--gateway ${gateway}` : `the gateway ${gateway}`
+  throw new UsageError(`${given} is not in the subnet of LAN1 ${lan1.address}${change.lan1 === undefined ? ' (the unit\'s LAN1 address)' : ''}.`, {
+    actions: [change.lan1 !== undefined && change.gateway === undefined
+      ? `Give the new subnet's gateway too: --lan1 ${lan1.address} --gateway IP.`
+      : `Give a gateway in ${lan1.address}, or change LAN1 with it: --lan1 CIDR --gateway IP.`],
+  })
 }
 
 export interface NetworkChange {
@@ -53,6 +68,7 @@ export async function setNetwork(unitArg: string, change: NetworkChange): Promis
       dns: change.dns ?? before.dns,
       lan1: {address: change.lan1 ?? before.lan1.address, gateway: change.gateway ?? before.lan1.gateway},
     }
+    checkGateway(after.lan1, change)
     const changed = (['hostname', 'domain', 'dns', 'lan1'] as const).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
     if (changed.length > 0) {
       tx.writeJson(IP.file, after)

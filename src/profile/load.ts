@@ -5,6 +5,7 @@ import {constants, closeSync, existsSync, fstatSync, openSync, readFileSync, sta
 import {basename, dirname, extname, resolve} from 'node:path'
 
 import {displayPath, ProfileError, type ProfileIssue} from './issues.js'
+import {sameSubnet} from './subnet.js'
 import {issueAt, type Locator, locatorFor, sortIssues, validateAgainstSchema} from './schema.js'
 import {cloneValue, isPlainObject, type LocatedYaml, type LocationMap, MAX_YAML_BYTES, parseLocatedYaml, pointerAppend} from './yaml.js'
 
@@ -400,16 +401,4 @@ function checkProfile(value: unknown, locate: Locator, file: string, options: Ch
     usage: {calls: usage.calls ?? 0, desktop: usage.desktop ?? 0, room: usage.room ?? 0, webrtc: usage.webrtc ?? false},
   }
   return {profile}
-}
-
-function ipv4(address: string): number {
-  return address.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0)
-}
-
-function sameSubnet(cidr: string, address: string): boolean {
-  const [network, bits] = cidr.split('/')
-  const prefix = Number(bits)
-  if (prefix === 0) return true
-  const size = 2 ** (32 - prefix)
-  return Math.floor(ipv4(network) / size) === Math.floor(ipv4(address) / size)
 }

@@ -44,15 +44,15 @@ function everything(unit: string): string {
   return out.join('\n')
 }
 
-test('On-Prem URLs must be https://…/SmartTransport (exit 4, unit unchanged)', async () => {
+test('On-Prem URLs must be https://…/SmartTransport (exit 2: a bad flag value, unit unchanged)', async () => {
   const unit = unitFrom(ctx.tmp.path, ctx.profile, 'urls')
   const before = treeHash(unit)
   for (const bad of ['http://ssm.lab/SmartTransport', 'https://ssm.lab/other', 'https://u:p@ssm.lab/SmartTransport', 'not a url']) {
-    const r = expect(4, ['licensing', 'transport', unit, '--on-prem', bad])
+    const r = expect(2, ['licensing', 'transport', unit, '--on-prem', bad])
     assert.match(r.error.message, /SmartTransport/)
   }
-  expect(4, ['licensing', 'transport', unit, '--proxy', 'nohostport'])
-  expect(4, ['licensing', 'transport', unit, '--proxy', '127.0.0.1:99999'])
+  expect(2, ['licensing', 'transport', unit, '--proxy', 'nohostport'])
+  expect(2, ['licensing', 'transport', unit, '--proxy', '127.0.0.1:99999'])
   expect(2, ['licensing', 'transport', unit])
   expect(2, ['licensing', 'transport', unit, '--direct', '--proxy', '127.0.0.1:3128'])
   expect(2, ['licensing', 'transport', unit, '--direct', '--proxy-user', 'x'])
@@ -141,10 +141,13 @@ test('an intercepting proxy is rejected with Unknown CA: test-connection reports
   const before = treeHash(unit)
   const t = await runAsync(['licensing', 'test-connection', unit], at(1))
   assert.is(t.code, 6, t.stdout + t.stderr)
-  assert.is(t.json.ok, false)
+  assert.equal(Object.keys(t.json), ['error'], 'a failure prints the error alone, the report as its data')
   assert.is(t.json.error.code, 'unreachable')
   assert.match(t.json.error.message, /Unknown CA/)
-  assert.match(t.json.chain.map((c: {issuer: string}) => c.issuer).join(' '), /Intercepting Proxy CA/)
+  assert.is(t.json.error.data.ok, false)
+  assert.is(t.json.error.data.error.code, 'unreachable')
+  assert.is(t.json.error.data.via, `127.0.0.1:${ctx.intercept.port}`)
+  assert.match(t.json.error.data.chain.map((c: {issuer: string}) => c.issuer).join(' '), /Intercepting Proxy CA/)
   assert.is(treeHash(unit), before, 'test-connection changes nothing')
 
   const r = await expectAsync(6, ['licensing', 'register', unit, '--token', ctx.server.token()], at(1))
@@ -164,8 +167,10 @@ test('test-connection straight to the server (On-Prem) succeeds and shows the la
   ok(['licensing', 'transport', unit, '--on-prem', 'https://127.0.0.1:1/SmartTransport'])
   const r = run(['licensing', 'test-connection', unit])
   assert.is(r.code, 6)
-  assert.is(r.json.ok, false)
-  assert.equal(r.json.chain, [])
+  assert.is(r.json.error.code, 'unreachable')
+  assert.is(r.json.error.data.ok, false)
+  assert.is(r.json.error.data.target, 'https://127.0.0.1:1/SmartTransport')
+  assert.equal(r.json.error.data.chain, [])
 })
 
 test('trust-store lists QuoVadis Root CA 2 (pinned) and the lab anchor, fingerprints hex colon-separated', async () => {

@@ -77,12 +77,16 @@ test('errors reply (status=Error) with a Reason, exit like the CLI, and change n
   ].join('\n')
   const r = run(['xapi', unit], {input: session})
   assert.is(r.code, 4, r.stdout)
-  assert.equal(r.json.replies.map((x: {status: string}) => x.status), ['OK', 'OK', 'Error', 'OK', 'OK'])
-  const install = r.json.replies[2]
+  // the session fails as its first error, with every reply as the error's data
+  assert.is(r.json.error.code, 'bad-input')
+  assert.match(r.json.error.message, /^The authorization code is malformed/)
+  const replies = r.json.error.data.replies
+  assert.equal(replies.map((x: {status: string}) => x.status), ['OK', 'OK', 'Error', 'OK', 'OK'])
+  const install = replies[2]
   assert.is(install.error.code, 'bad-input')
   assert.is(install.lines[0], '*r ReservationInstallResult (status=Error):')
   assert.match(install.lines[1], /^ {4}Reason: "The authorization code is malformed/)
-  assert.is(r.json.replies[4].lines[0], '*c xConfiguration License Smart ReservationEnable: On')
+  assert.is(replies[4].lines[0], '*c xConfiguration License Smart ReservationEnable: On')
   assert.is(licensing(unit).reservation.state, 'none')
 })
 

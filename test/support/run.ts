@@ -1,8 +1,10 @@
 import {spawn, spawnSync} from 'node:child_process'
-import {cpSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {MessageChannel, type MessagePort, receiveMessageOnPort, Worker} from 'node:worker_threads'
+import {fastCommand} from '../../bin/fast-path.js'
 import {hashTree} from '../../src/unit/fsutil.js'
 import {isTransient} from './paths.js'
 
@@ -23,6 +25,8 @@ export interface RunOptions {
   input?: string
   cwd?: string
   timeoutMs?: number
+  /** run bin/run.js in a process of its own, even where the command could run in process */
+  spawn?: boolean
 }
 
 function parse(stdout: string): unknown {
@@ -33,8 +37,74 @@ function parse(stdout: string): unknown {
   }
 }
 
-/** Runs `xway ARGS` as a user would (bin/run.js), stdin piped (closed unless input is given). */
-export function xway(args: string[], options: RunOptions = {}): RunResult {
+/**
+ * How the commands of the tests run. Each test file runs the first call of each command as a user
+ * would, spawning bin/run.js; the calls after it run in process (test/support/command-worker.mjs:
+ * the same built CLI through oclif's run(), in a worker thread, with its own output, exit code,
+ * environment and stdin), which spares a process start per call. XWAY_TEST_IN_PROCESS=0 spawns
+ * every call. Commands that serve or fan out (license-server start, lab up) always spawn.
+ */
+const IN_PROCESS = process.env.XWAY_TEST_IN_PROCESS !== '0'
+const ALWAYS_SPAWN = new Set(['license-server:start', 'lab:up'])
+const spawnedBy = new Map<string, Set<string>>()
+const manifest = (() => {
+  try {
+    return JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as unknown
+  } catch {
+    return undefined
+  }
+})()
+
+/** Whether this call runs in process: a known command, the same working folder, and not its file's first call of it. */
+function runsInProcess(args: string[], options: RunOptions): boolean {
+  if (!IN_PROCESS || options.spawn || (options.cwd ?? ROOT) !== process.cwd()) return false
+  const command = fastCommand(args, manifest)
+  if (!command || ALWAYS_SPAWN.has(command.id)) return false
+  const file = callerFile()
+  const seen = spawnedBy.get(file) ?? new Set<string>()
+  spawnedBy.set(file, seen)
+  if (!seen.has(command.id)) {
+    seen.add(command.id)
+    return false
+  }
+  return true
+}
+
+interface CommandWorker {
+  worker: Worker
+  flag: Int32Array
+  port: MessagePort
+}
+let commandWorker: CommandWorker | undefined
+
+function startWorker(): CommandWorker {
+  const flag = new Int32Array(new SharedArrayBuffer(4))
+  const {port1, port2} = new MessageChannel()
+  const worker = new Worker(new URL('./command-worker.mjs', import.meta.url), {
+    workerData: {root: ROOT, flag: flag.buffer, reply: port2},
+    transferList: [port2],
+    execArgv: [],
+  })
+  worker.unref()
+  return {worker, flag, port: port1}
+}
+
+function runInProcess(args: string[], options: RunOptions): RunResult {
+  commandWorker ??= startWorker()
+  const {worker, flag, port} = commandWorker
+  Atomics.store(flag, 0, 0)
+  worker.postMessage({args, env: {...process.env, XWAY_DEBUG: '', ...options.env}, input: options.input ?? ''})
+  const waited = Atomics.wait(flag, 0, 0, options.timeoutMs ?? 120_000)
+  const reply = receiveMessageOnPort(port)?.message as {code: number; stdout: string; stderr: string} | undefined
+  if (waited === 'timed-out' || !reply) {
+    void worker.terminate()
+    commandWorker = undefined
+    return {code: -1, stdout: reply?.stdout ?? '', stderr: `${reply?.stderr ?? ''}xway ${args.join(' ')}: no answer in process within the time limit\n`, json: undefined}
+  }
+  return {...reply, json: parse(reply.stdout)}
+}
+
+function runSpawned(args: string[], options: RunOptions): RunResult {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     env: {...process.env, XWAY_DEBUG: '', ...options.env},
@@ -44,6 +114,11 @@ export function xway(args: string[], options: RunOptions = {}): RunResult {
     maxBuffer: 64 * 1024 * 1024,
   })
   return {code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json: parse(r.stdout)}
+}
+
+/** Runs `xway ARGS` as a user would (stdin piped, closed unless input is given): spawned, or in process (see above). */
+export function xway(args: string[], options: RunOptions = {}): RunResult {
+  return runsInProcess(args, options) ? runInProcess(args, options) : runSpawned(args, options)
 }
 
 /** The same, with --json appended. */

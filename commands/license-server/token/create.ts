@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {XwayCommand} from '../../../src/cli/base.js'
+import {duration} from '../../../src/cli/flags.js'
 import {tokenCreate, type TokenCreateResult} from '../../../src/server/admin.js'
 
 export default class LicenseServerTokenCreate extends XwayCommand<TokenCreateResult> {
@@ -13,7 +14,7 @@ export default class LicenseServerTokenCreate extends XwayCommand<TokenCreateRes
   static override args = {dir: Args.string({required: true, description: 'license server folder'})}
   static override flags = {
     'virtual-account': Flags.string({required: true, description: 'virtual account the registered units join'}),
-    'expires-in': Flags.string({default: '30d', description: 'lifetime: 30d, 12h, 90m, 2w (at most 365d)'}),
+    'expires-in': duration({default: '30d', min: '1s', max: '365d', description: 'lifetime: 30d, 12h, 90m, 2w (at most 365d)'}),
     uses: Flags.integer({min: 1, description: 'how many registrations it allows (default: unlimited)'}),
     'export-controlled': Flags.boolean({default: true, allowNo: true, description: 'allow export-controlled functionality on the products registered with this token'}),
   }

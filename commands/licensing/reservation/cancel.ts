@@ -1,12 +1,12 @@
-import {Args} from '@oclif/core'
 import {XwayCommand} from '../../../src/cli/base.js'
+import {unitArg} from '../../../src/cli/flags.js'
 import {reservationCancel} from '../../../src/agent/reservation.js'
 import type {ReservationCancelResult} from '../../../src/licensing/reservation.js'
 
 export default class ReservationCancel extends XwayCommand<ReservationCancelResult> {
   static override description = 'Cancel a reservation request in progress, before its authorization code is installed (xcommand License Smart Reservation Cancel)'
   static override examples = ['<%= config.bin %> licensing reservation cancel ./units/exp-c1']
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
 
   async run(): Promise<ReservationCancelResult> {
     const {args} = await this.parse(ReservationCancel)

@@ -1,12 +1,12 @@
-import {Args} from '@oclif/core'
 import {XwayCommand} from '../../../src/cli/base.js'
+import {unitArg} from '../../../src/cli/flags.js'
 import {reservationEnable} from '../../../src/agent/reservation.js'
 import type {ReservationEnableResult} from '../../../src/licensing/reservation.js'
 
 export default class ReservationDisable extends XwayCommand<ReservationEnableResult> {
   static override description = 'Disable license reservation, as xconfiguration License Smart ReservationEnable: Off; refused while a request is pending or a reservation is installed'
   static override examples = ['<%= config.bin %> licensing reservation disable ./units/exp-c1']
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
 
   async run(): Promise<ReservationEnableResult> {
     const {args} = await this.parse(ReservationDisable)

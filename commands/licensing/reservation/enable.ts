@@ -1,5 +1,5 @@
-import {Args} from '@oclif/core'
 import {XwayCommand} from '../../../src/cli/base.js'
+import {unitArg} from '../../../src/cli/flags.js'
 import {reservationEnable} from '../../../src/agent/reservation.js'
 import type {ReservationEnableResult} from '../../../src/licensing/reservation.js'
 
@@ -9,7 +9,7 @@ export default class ReservationEnable extends XwayCommand<ReservationEnableResu
     '<%= config.bin %> licensing reservation enable ./units/exp-c1',
     '<%= config.bin %> licensing reservation enable ./units/exp-c1 --json',
   ]
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
 
   async run(): Promise<ReservationEnableResult> {
     const {args} = await this.parse(ReservationEnable)

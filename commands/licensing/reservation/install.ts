@@ -1,5 +1,6 @@
-import {Args} from '@oclif/core'
+import * as Args from '@oclif/core/args'
 import {XwayCommand} from '../../../src/cli/base.js'
+import {unitArg} from '../../../src/cli/flags.js'
 import {codeArgument} from '../../../src/cli/stdin.js'
 import {reservationInstall} from '../../../src/agent/reservation.js'
 import type {ReservationInstallResult} from '../../../src/licensing/reservation.js'
@@ -11,7 +12,7 @@ export default class ReservationInstall extends XwayCommand<ReservationInstallRe
     'xway license-server reservation authorize lab/server --virtual-account VA --request-code "$CODE" --license rms=10 --json | jq -r .authorizationCode | <%= config.bin %> licensing reservation install ./units/exp-c1 --json',
   ]
   static override args = {
-    unit: Args.string({required: true, description: 'path of the unit'}),
+    unit: unitArg(),
     code: Args.string({required: false, ignoreStdin: true, description: 'the authorization code (XML, in double quotes); "-" or absent: read from stdin'}),
   }
 

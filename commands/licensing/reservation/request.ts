@@ -1,5 +1,5 @@
-import {Args} from '@oclif/core'
 import {XwayCommand} from '../../../src/cli/base.js'
+import {unitArg} from '../../../src/cli/flags.js'
 import {reservationRequest} from '../../../src/agent/reservation.js'
 import type {ReservationRequestResult} from '../../../src/licensing/reservation.js'
 
@@ -9,7 +9,7 @@ export default class ReservationRequest extends XwayCommand<ReservationRequestRe
     '<%= config.bin %> licensing reservation request ./units/exp-c1',
     'CODE=$(<%= config.bin %> licensing reservation request ./units/exp-c1 --json | jq -r .requestCode)',
   ]
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
 
   async run(): Promise<ReservationRequestResult> {
     const {args} = await this.parse(ReservationRequest)

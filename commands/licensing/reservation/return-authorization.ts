@@ -1,5 +1,6 @@
-import {Args} from '@oclif/core'
+import * as Args from '@oclif/core/args'
 import {XwayCommand} from '../../../src/cli/base.js'
+import {unitArg} from '../../../src/cli/flags.js'
 import {codeArgument} from '../../../src/cli/stdin.js'
 import {reservationReturnAuthorization} from '../../../src/agent/reservation.js'
 import type {ReservationReturnResult} from '../../../src/licensing/reservation.js'
@@ -8,7 +9,7 @@ export default class ReservationReturnAuthorization extends XwayCommand<Reservat
   static override description = 'Print a return code for an authorization code that was never installed (xcommand License Smart Reservation ReturnAuthorization "<code>"); the code can no longer be installed and a pending request is closed'
   static override examples = ['<%= config.bin %> licensing reservation return-authorization ./units/exp-c1 "<specificPLR>…</specificPLR>"']
   static override args = {
-    unit: Args.string({required: true, description: 'path of the unit'}),
+    unit: unitArg(),
     code: Args.string({required: false, ignoreStdin: true, description: 'the authorization code (XML, in double quotes); "-" or absent: read from stdin'}),
   }
 

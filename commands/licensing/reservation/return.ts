@@ -1,12 +1,12 @@
-import {Args} from '@oclif/core'
 import {XwayCommand} from '../../../src/cli/base.js'
+import {unitArg} from '../../../src/cli/flags.js'
 import {reservationReturn} from '../../../src/agent/reservation.js'
 import type {ReservationReturnResult} from '../../../src/licensing/reservation.js'
 
 export default class ReservationReturn extends XwayCommand<ReservationReturnResult> {
   static override description = 'Remove the installed reservation and print its return code, to enter on the license server (xcommand License Smart Reservation Return)'
   static override examples = ['<%= config.bin %> licensing reservation return ./units/exp-c1']
-  static override args = {unit: Args.string({required: true, description: 'path of the unit'})}
+  static override args = {unit: unitArg()}
 
   async run(): Promise<ReservationReturnResult> {
     const {args} = await this.parse(ReservationReturn)
