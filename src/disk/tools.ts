@@ -1,14 +1,20 @@
-import {spawn, spawnSync} from 'node:child_process'
+import {spawn} from 'node:child_process'
+import {existsSync} from 'node:fs'
 import {FailedError} from '../errors.js'
 
-const found = new Map<string, boolean>()
+const found = new Map<string, string | null>()
 
-function onPath(cmd: string): boolean {
+/** The tool's full path: PATH, then the sbin folders a non-root PATH may lack (e2fsprogs lives there). */
+function locate(cmd: string): string | null {
   if (!found.has(cmd)) {
-    const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin', '/usr/bin'])
-    found.set(cmd, dirs.some((d) => spawnSync('test', ['-x', `${d}/${cmd}`]).status === 0))
+    const dirs = (process.env.PATH ?? '').split(':').filter(Boolean).concat(['/usr/sbin', '/sbin'])
+    found.set(cmd, dirs.map((d) => `${d}/${cmd}`).find((p) => existsSync(p)) ?? null)
   }
   return found.get(cmd)!
+}
+
+function onPath(cmd: string): boolean {
+  return locate(cmd) !== null
 }
 
 /** qemu-img, needed for qcow2, vmdk and ova: missing → exit 1 naming the package. */
@@ -25,7 +31,7 @@ export function requireE2fsprogs(): void {
 /** Runs a tool (arguments never hold secrets); a failure is exit 1 with the tool's own words. */
 export function runTool(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, LC_ALL: 'C', ...env}})
+    const child = spawn(locate(cmd) ?? cmd, args, {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, LC_ALL: 'C', ...env}})
     let out = ''
     let err = ''
     child.stdout.on('data', (d) => (out += d))
