@@ -17,12 +17,15 @@ export function fixVmdkCid(file: string, identity: string): void {
     if (descOffset === 0 || descSize === 0 || descSize > 1 << 20) throw new FailedError(`${file}: qemu-img wrote no embedded descriptor.`)
     const desc = Buffer.alloc(descSize)
     readSync(fd, desc, 0, descSize, descOffset)
-    const text = desc.toString('latin1')
-    const m = /\nCID=([0-9a-fA-F]{8})\n/.exec(text)
-    if (!m) throw new FailedError(`${file}: the vmdk descriptor has no CID line.`)
+    const text = desc.toString('latin1').replace(/\0[\s\S]*$/, '')
+    if (!/\nCID=[0-9a-fA-F]+\n/.test(text)) throw new FailedError(`${file}: the vmdk descriptor has no CID line.`)
     const cid = createHash('sha256').update(`xway-vmdk-cid\0${identity}`).digest('hex').slice(0, 8)
-    const at = m.index + 5
-    writeSync(fd, Buffer.from(cid, 'latin1'), 0, 8, descOffset + at)
+    // qemu prints the CID without leading zeros: the whole descriptor is rewritten, padded as before
+    const fixed = Buffer.alloc(descSize)
+    const body = Buffer.from(text.replace(/\nCID=[0-9a-fA-F]+\n/, `\nCID=${cid}\n`), 'latin1')
+    if (body.length > descSize) throw new FailedError(`${file}: the vmdk descriptor does not fit its space.`)
+    body.copy(fixed)
+    writeSync(fd, fixed, 0, descSize, descOffset)
   } finally {
     closeSync(fd)
   }
