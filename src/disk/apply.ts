@@ -153,7 +153,7 @@ export async function applyOps(disk: OverlayDisk, partitions: Record<PartitionNa
       } catch (error) {
         if (error instanceof XwayError) throw error
         const code = (error as {code?: string}).code
-        const why = code === 'ENOSPC' ? `the ${part} partition is full` : code ? `${code.toLowerCase()}` : (error as Error).message
+        const why = code === 'ENOSPC' ? `the ${part} partition is full` : (error as Error).message
         throw new FailedError(`Could not ${op.op} ${op.rel} in the image: ${why}. The image was not changed.`, {cause: error})
       }
     }
