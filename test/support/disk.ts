@@ -86,3 +86,31 @@ export function editGpt(file: string, edit: (entries: Buffer) => void): void {
     closeSync(fd)
   }
 }
+
+/** What the crash test's child commits: every kind of op, across the three partitions. */
+export function crashOps(): import('../../src/unit/store.js').StoreOp[] {
+  return [
+    {op: 'delete', rel: 'mnt/harddisk/log'},
+    {op: 'mkdir', rel: 'mnt/harddisk/log', mode: 0o755},
+    {op: 'write', rel: 'mnt/harddisk/log/new.log', data: Buffer.alloc(3 << 20, 'l'), mode: 0o644},
+    {op: 'write', rel: 'tandberg/persistent/state.json', data: Buffer.alloc(1 << 20, 's'), mode: 0o600},
+    {op: 'delete', rel: 'tandberg/persistent/certs'},
+    {op: 'symlink', rel: 'etc/ssh/current', target: 'ssh_host_rsa_key.pub'},
+    {op: 'append', rel: 'var/lib/xway/audit.jsonl', data: Buffer.from('{"at":"2026-03-01T00:00:00.000Z","command":"crash-test"}\n')},
+  ]
+}
+
+// `node --import tsx test/support/disk.ts --disk-commit-child IMAGE`: the crash test's child. Its
+// clock is fixed so that every uninterrupted commit gives the same bytes.
+if (process.argv[2] === '--disk-commit-child') {
+  const image = process.argv[3]
+  Date.now = () => Date.parse('2026-03-01T00:00:00Z')
+  const {openDiskStore} = await import('../../src/disk/store.js')
+  const store = openDiskStore(image)
+  const lock = store.lock('crash-test')
+  try {
+    await store.commit('crash-test', crashOps())
+  } finally {
+    lock.release()
+  }
+}
