@@ -5,6 +5,7 @@ import type {StoreOp} from '../unit/store.js'
 import {UnsafePathError} from './errors.js'
 import {partitionOf, type PartitionName} from './layout.js'
 import type {OverlayDisk} from './overlay.js'
+import {releaseLargeFiles} from './release.js'
 
 // Applies a commit's operations to the partitions of a disk with libext2fs (the ext2fs package:
 // e2fsprogs' library in WebAssembly), over an OverlayDisk, so that the image itself is untouched
@@ -134,8 +135,15 @@ async function applyOne(fs: Ext2Fs, inner: string, op: StoreOp): Promise<void> {
 }
 
 /** Applies ops, in order, to the partitions of an overlay disk; only the partitions they touch are opened. */
-export async function applyOps(disk: OverlayDisk, partitions: Record<PartitionName, {offset: number}>, ops: StoreOp[]): Promise<void> {
+export async function applyOps(disk: OverlayDisk, partitions: Record<PartitionName, {offset: number; size: number}>, ops: StoreOp[]): Promise<void> {
   const mounted = new Map<PartitionName, Ext2Fs>()
+  const overlaps = (a: string, b: string): boolean => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`)
+  // large files a delete will drop are emptied in bulk first, unless an earlier op touches their path
+  ops.forEach((op, i) => {
+    if (op.op !== 'delete' || ops.slice(0, i).some((o) => overlaps(o.rel, op.rel))) return
+    const {part, inner} = partitionOf(op.rel)
+    releaseLargeFiles(disk, partitions[part].offset, partitions[part].size, inner)
+  })
   const lib = ext2fs()
   try {
     for (const op of ops) {

@@ -74,7 +74,11 @@ export class Ext4 {
   readonly incompat: number
   readonly roCompat: number
   readonly csumSeed: number
-  private readonly descSize: number
+  readonly descSize: number
+  readonly firstDataBlock: number
+  readonly blocksPerGroup: number
+  /** byte offset of the group descriptor table inside the partition */
+  readonly gdtOffset: number
   private readonly inodeTables: number[] = []
   private readonly cache = new Map<number, Buffer>()
   private readonly dirCache = new Map<number, Map<string, number>>()
@@ -95,6 +99,8 @@ export class Ext4 {
     this.inodesCount = sb.readUInt32LE(0x00)
     const firstData = sb.readUInt32LE(0x14)
     const blocksPerGroup = sb.readUInt32LE(0x20)
+    this.firstDataBlock = firstData
+    this.blocksPerGroup = blocksPerGroup
     this.inodesPerGroup = sb.readUInt32LE(0x28)
     const rev = sb.readUInt32LE(0x4C)
     this.inodeSize = rev === 0 ? 128 : sb.readUInt16LE(0x58)
@@ -112,6 +118,7 @@ export class Ext4 {
     this.uuid = Buffer.from(sb.subarray(0x68, 0x78))
     this.csumSeed = this.incompat & INCOMPAT_CSUM_SEED ? sb.readUInt32LE(0x270) : crc32cRaw(0xFFFFFFFF, this.uuid)
     const gdtBlock = firstData + 1
+    this.gdtOffset = gdtBlock * this.blockSize
     const gdtBytes = this.groupCount * this.descSize
     if ((gdtBlock * this.blockSize) + gdtBytes > this.blocksCount * this.blockSize) throw corrupt(where, 'the group descriptors lie past the end of the filesystem')
     const gdt = this.bytes(gdtBlock * this.blockSize, gdtBytes)
@@ -167,8 +174,17 @@ export class Ext4 {
     return {ino, mode, kind, size, flags: raw.readUInt32LE(0x20), links: raw.readUInt16LE(0x1A), iblock: raw.subarray(0x28, 0x28 + 60), raw, at}
   }
 
+  /** Every block an extent-mapped inode holds: its extents and the blocks of its extent tree. */
+  allocatedRuns(inode: Inode): Array<[number, number]> {
+    if (!(inode.flags & EXTENTS_FL)) throw corrupt(this.where, `inode ${inode.ino} is not extent mapped`)
+    const nodes: number[] = []
+    const runs: Array<[number, number]> = this.extents(inode, nodes).map((e) => [e.physical, e.len])
+    for (const n of nodes) runs.push([n, 1])
+    return runs
+  }
+
   /** The extents of an inode (extent tree or classic block map), sorted and checked. */
-  private extents(inode: Inode): Extent[] {
+  private extents(inode: Inode, nodeBlocks?: number[]): Extent[] {
     const out: Extent[] = []
     const maxLogical = Math.ceil(inode.size / this.blockSize)
     if (inode.flags & EXTENTS_FL) {
@@ -195,6 +211,7 @@ export class Ext4 {
             if (out.length > 4_000_000) throw corrupt(this.where, `inode ${inode.ino}: too many extents`)
           } else {
             const leaf = e.readUInt32LE(4) + e.readUInt16LE(8) * 2 ** 32
+            nodeBlocks?.push(leaf)
             walk(this.block(leaf), d - 1, level + 1)
           }
         }

@@ -59,6 +59,23 @@ export class OverlayDisk {
   }
 
   async write(buffer: Buffer, bufferOffset: number, length: number, fileOffset: number): Promise<{bytesWritten: number; buffer: Buffer}> {
+    return {bytesWritten: this.writeSync(buffer, bufferOffset, length, fileOffset), buffer}
+  }
+
+  /** This view as a read-only block source (for the in-process ext4 reader). */
+  source(): BlockSource {
+    return {
+      size: this.base.size,
+      read: (pos: number, len: number) => {
+        const b = Buffer.alloc(len)
+        this.readSync(b, 0, len, pos)
+        return b
+      },
+      close: () => {},
+    }
+  }
+
+  writeSync(buffer: Buffer, bufferOffset: number, length: number, fileOffset: number): number {
     if (fileOffset < 0 || fileOffset + length > this.base.size) throw new Error(`write past the end of the disk (${fileOffset}+${length})`)
     const B = OverlayDisk.BLOCK
     let done = 0
@@ -72,7 +89,7 @@ export class OverlayDisk {
       this.dirty.set(index, block)
       done += take
     }
-    return {bytesWritten: length, buffer}
+    return length
   }
 
   async discard(): Promise<void> {

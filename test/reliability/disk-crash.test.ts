@@ -85,8 +85,8 @@ test(`killed at seeded instants, a raw image recovers to exactly old or new, e2f
   const outcomes = {old: 0, new: 0, midApply: 0, killed: 0}
   for (let i = 0; i < 6; i++) {
     const img = copy()
-    const kill = i % 2 === 0 ? {fromStart: 300 + Math.floor(rand() * 1500)} : {afterJournal: Math.floor(rand() * 150)}
-    const r = await run(img, kill, 15)
+    const kill = i % 2 === 0 ? {fromStart: 150 + Math.floor(rand() * 700)} : {afterJournal: Math.floor(rand() * 80)}
+    const r = await run(img, kill, 20)
     if (r.killed) outcomes.killed++
     if (r.partial) outcomes.midApply++
     const store = openDiskStore(img)
