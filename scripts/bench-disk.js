@@ -157,7 +157,21 @@ try {
   const ri = median([0, 1, 2, 3, 4].map(readImage))
   const rd = median([0, 1, 2, 3, 4].map(readDir))
   line('inspect reads: raw image vs folder (in process)', ri / rd, null, `${ri.toFixed(1)} ms vs ${rd.toFixed(1)} ms (the 2x target is per command, once commands take images)`)
-  writeFileSync(join(work, 'done'), '')
+  // the same as processes: what a read-only command pays for reading an image (module load included)
+  const files = INSPECT_FILES((d) => readdirSync(join(big, d)).sort())
+  writeFileSync(join(work, 'files.json'), JSON.stringify(files))
+  const imgScript = `const {openDiskStore} = await import(${JSON.stringify(join(root, 'dist/src/disk/store.js'))}); const files = JSON.parse(require('fs').readFileSync(${JSON.stringify(join(work, 'files.json'))}, 'utf8')); const r = openDiskStore(${JSON.stringify(join(work, 'big.img'))}).reader(); for (const f of files) { try { r.read(f) } catch {} } r.walk('mnt/harddisk/log')`
+  const dirScript = `const fs = require('fs'); const path = require('path'); const files = JSON.parse(fs.readFileSync(${JSON.stringify(join(work, 'files.json'))}, 'utf8')); for (const f of files) { try { fs.readFileSync(path.join(${JSON.stringify(big)}, f)) } catch {} } for (const n of fs.readdirSync(${JSON.stringify(join(big, 'mnt/harddisk/log'))})) fs.lstatSync(path.join(${JSON.stringify(join(big, 'mnt/harddisk/log'))}, n))`
+  const proc = (script) => {
+    const t0 = process.hrtime.bigint()
+    const r = spawnSync(process.execPath, ['--input-type=commonjs', '-e', `(async () => { ${script} })()`], {stdio: ['ignore', 'ignore', 'pipe']})
+    if (r.status !== 0) throw new Error(String(r.stderr))
+    return ms(t0)
+  }
+  proc(imgScript)
+  const pi = median([0, 1, 2, 3, 4, 5, 6].map(() => proc(imgScript)))
+  const pd = median([0, 1, 2, 3, 4, 5, 6].map(() => proc(dirScript)))
+  line('inspect reads as a process: raw image vs folder', pi / pd, 2, `${pi.toFixed(0)} ms vs ${pd.toFixed(0)} ms (node start, module load and reads)`)
 } finally {
   rmSync(work, {recursive: true, force: true})
 }

@@ -16,6 +16,25 @@ const BLOCK_UNINIT = 0x2
 /** files smaller than this are freed by libext2fs itself */
 export const BULK_FREE_MIN_BYTES = 8 * 1024 * 1024
 
+/** Clears bits [first, first+count) of a bitmap, whole bytes at a time; false when one was already clear. */
+function clearBits(map: Buffer, first: number, count: number): boolean {
+  let bit = first
+  const end = first + count
+  while (bit < end) {
+    if ((bit & 7) === 0 && bit + 8 <= end) {
+      if (map[bit >> 3] !== 0xFF) return false
+      map[bit >> 3] = 0
+      bit += 8
+      continue
+    }
+    const mask = 1 << (bit & 7)
+    if (!(map[bit >> 3] & mask)) return false
+    map[bit >> 3] &= ~mask
+    bit++
+  }
+  return true
+}
+
 interface Planned {
   inode: Inode
   runs: Array<[number, number]>
@@ -81,12 +100,7 @@ export function releaseLargeFiles(disk: OverlayDisk, offset: number, size: numbe
         }
         const first = blk - fs.firstDataBlock - g * fs.blocksPerGroup
         const end = Math.min(start + len, fs.firstDataBlock + (g + 1) * fs.blocksPerGroup)
-        for (let bit = first; bit < first + (end - blk); bit++) {
-          const byte = bit >> 3
-          const mask = 1 << (bit & 7)
-          if (!(bm.data[byte] & mask)) return 0 // already free: the filesystem is not what we think; let libext2fs decide
-          bm.data[byte] &= ~mask
-        }
+        if (!clearBits(bm.data, first, end - blk)) return 0 // a block already free: the filesystem is not what we think; let libext2fs decide
         bm.freed += end - blk
         freed += end - blk
         blk = end
