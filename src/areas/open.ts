@@ -1,5 +1,6 @@
 import {BadInputError} from '../errors.js'
-import {assertRealFolders, openStore} from '../unit/open-store.js'
+import {openAnyStore as openStore} from '../disk/open.js'
+import {assertRealFolders} from '../unit/open-store.js'
 import type {RecoverResult, UnitReader, UnitStore} from '../unit/store.js'
 import {TOOL} from '../unit/tool-paths.js'
 import {assertNoPendingJournal, assertWritable, changeStore, type UnitTransaction} from '../unit/transaction.js'
