@@ -1,15 +1,17 @@
-import {createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync} from 'node:fs'
-import {readlink} from 'node:fs/promises'
-import {basename, dirname, join, resolve} from 'node:path'
+import {createWriteStream, lstatSync, type Stats, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync} from 'node:fs'
+import {basename, dirname, join, resolve, sep} from 'node:path'
 import {pipeline} from 'node:stream/promises'
-import {BadInputError, RefusedError} from '../errors.js'
+import {BadInputError, UsageError} from '../errors.js'
 import {areaOf, type AreaName} from '../areas/registry.js'
+import {type EntryType, UnitTreePolicy} from './entry-policy.js'
 import {fsyncPath, walk} from './fsutil.js'
 import {acquireUnitLock} from './lock.js'
-import {isTransient, P, unitPath} from './paths.js'
-import {extractTarGz, type PackEntry, tarGzStream} from './tar.js'
+import {isTransient, unitPath} from './paths.js'
+import {type PackEntry, tarGzStream} from './tar.js'
 import {assertNoJournal} from './transaction.js'
 import {openUnit} from './unit.js'
+
+export {unpackUnit, type UnpackResult} from './unpack.js'
 
 export interface PackResult {
   unit: string
@@ -18,80 +20,119 @@ export interface PackResult {
   bytes: number
 }
 
-/** Entries of a unit for packing: sorted, without the tool's lock and journal. */
-export async function unitEntries(unit: string): Promise<PackEntry[]> {
-  const entries: PackEntry[] = []
-  for (const {rel, stat} of walk(unit, (rel) => !isTransient(rel))) {
-    if (stat.isDirectory()) entries.push({rel, kind: 'dir', mode: stat.mode & 0o7777, size: 0})
-    else if (stat.isSymbolicLink()) entries.push({rel, kind: 'symlink', mode: 0o777, size: 0, linkTarget: await readlink(join(unit, rel))})
-    else if (stat.isFile()) entries.push({rel, kind: 'file', mode: stat.mode & 0o7777, size: stat.size, source: join(unit, rel)})
+/** One entry of a unit's tree as pack finds it, never following a link. */
+export interface UnitTreeEntry {
+  rel: string
+  type: EntryType
+  mode: number
+  size: number
+  linkTarget?: string
+  /** where a file's content is read from */
+  source?: string
+}
+
+function typeOfStat(stat: Stats): EntryType {
+  if (stat.isDirectory()) return 'dir'
+  if (stat.isSymbolicLink()) return 'symlink'
+  // a second name of a file: its content may sit outside the unit, and unpack refuses hard links
+  if (stat.isFile()) return stat.nlink > 1 ? 'hardlink' : 'file'
+  if (stat.isFIFO()) return 'fifo'
+  if (stat.isSocket()) return 'socket'
+  if (stat.isBlockDevice() || stat.isCharacterDevice()) return 'device'
+  return 'unsupported'
+}
+
+/**
+ * The one place pack reads a unit's tree: every entry but the tool's transient state, depth first,
+ * names sorted by code unit (reproducible), by lstat (a link is an entry, never followed).
+ */
+export function unitTree(unit: string): UnitTreeEntry[] {
+  const out: UnitTreeEntry[] = []
+  const list = (dir: string) => ({dir, names: readdirSync(dir ? join(unit, dir) : unit).sort(), next: 0})
+  // an explicit stack, not recursion: a unit may hold hundreds of thousands of entries, deep
+  const stack = [list('')]
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]
+    if (top.next === top.names.length) {
+      stack.pop()
+      continue
+    }
+    const name = top.names[top.next++]
+    const rel = top.dir ? `${top.dir}/${name}` : name
+    if (isTransient(rel)) continue
+    const abs = join(unit, rel)
+    const stat = lstatSync(abs)
+    const type = typeOfStat(stat)
+    out.push({rel, type, mode: stat.mode & 0o7777, size: type === 'file' ? stat.size : 0, linkTarget: type === 'symlink' ? readlinkSync(abs) : undefined, source: type === 'file' ? abs : undefined})
+    if (type === 'dir') stack.push(list(rel))
   }
-  return entries
+  return out
+}
+
+function refusePack(message: string): BadInputError {
+  return new BadInputError(message, {actions: ['Remove or replace that entry in the unit (a link inside the unit may stay, as a relative link), then pack again.']})
+}
+
+/** Entries of a unit for packing, each admitted by the unit entry policy (the one unpack applies). */
+export function unitEntries(unit: string): PackEntry[] {
+  const policy = new UnitTreePolicy(refusePack)
+  const tree = unitTree(unit)
+  for (const e of tree) policy.admit(e.rel, e.type, e.linkTarget)
+  policy.finish()
+  return tree.map((e) => e.type === 'dir' ? {rel: e.rel, kind: 'dir' as const, mode: e.mode, size: 0}
+    : e.type === 'symlink' ? {rel: e.rel, kind: 'symlink' as const, mode: 0o777, size: 0, linkTarget: e.linkTarget}
+    : {rel: e.rel, kind: 'file' as const, mode: e.mode, size: e.size, source: e.source})
+}
+
+/** Where a path really is: its nearest existing ancestor resolved (links included), the rest appended. */
+function realLocation(path: string): string {
+  const rest: string[] = []
+  let current = path
+  for (;;) {
+    try {
+      return join(realpathSync(current), ...rest.reverse())
+    } catch {
+      const up = dirname(current)
+      if (up === current) return path
+      rest.push(basename(current))
+      current = up
+    }
+  }
+}
+
+/** -o inside the unit would pack the archive into itself, and write into the unit: a usage error (exit 2). */
+function assertOutsideUnit(unit: string, file: string, out: string): void {
+  const root = realpathSync(unit)
+  const at = join(realLocation(dirname(out)), basename(out))
+  if (at === root || at.startsWith(root + sep)) {
+    throw new UsageError(`-o ${file} lies inside the unit being packed (${at}): the archive would be written into the unit and pack itself.`, {
+      actions: ['Write the archive outside the unit, e.g. -o ../' + basename(out) + ' (exit 2: nothing was written).'],
+    })
+  }
 }
 
 /** `image pack`: a reproducible .tar.gz of the unit (fixed mtimes, owners and order). */
 export async function packUnit(unitArg: string, file: string): Promise<PackResult> {
   const unit = openUnit(unitArg).path
-  const lock = acquireUnitLock(unit, 'image pack')
   const out = resolve(file)
+  assertOutsideUnit(unit, file, out)
+  const lock = acquireUnitLock(unit, 'image pack')
   const part = `${out}.part`
+  let started = false
   try {
     assertNoJournal(unit)
-    const entries = await unitEntries(unit)
+    const entries = unitEntries(unit)
     mkdirSync(dirname(out), {recursive: true})
+    started = true
     await pipeline(tarGzStream(entries, {level: 6}), createWriteStream(part, {mode: 0o600, highWaterMark: 1 << 20}))
     fsyncPath(part)
     renameSync(part, out)
     return {unit: unitArg, file, files: entries.filter((e) => e.kind === 'file').length, bytes: entries.reduce((n, e) => n + e.size, 0)}
   } catch (error) {
-    rmSync(part, {force: true})
+    if (started) rmSync(part, {force: true})
     throw error
   } finally {
     lock.release()
-  }
-}
-
-export interface UnpackResult {
-  file: string
-  unit: string
-  files: number
-  bytes: number
-}
-
-/**
- * `image unpack`: extracts into a temporary sibling, refusing absolute paths, "..", links leaving
- * the unit and devices; only a complete, sound unit is renamed into place.
- */
-export async function unpackUnit(file: string, unitArg: string): Promise<UnpackResult> {
-  if (!existsSync(file)) throw new BadInputError(`${file} does not exist.`)
-  const target = resolve(unitArg)
-  let emptyDirExists = false
-  if (existsSync(target)) {
-    if (readdirSync(target).length > 0) throw new RefusedError(`${unitArg} exists and is not empty: unpack builds new units only.`, {actions: ['Choose a new path.']})
-    emptyDirExists = true
-  }
-  mkdirSync(dirname(target), {recursive: true})
-  const tmp = join(dirname(target), `.${basename(target)}.xway-unpack-${process.pid}`)
-  rmSync(tmp, {recursive: true, force: true})
-  mkdirSync(tmp, {recursive: true})
-  try {
-    let entries
-    try {
-      entries = await extractTarGz(createReadStream(file, {highWaterMark: 1 << 20}), tmp)
-    } catch (error) {
-      if (error instanceof BadInputError) throw error
-      throw new BadInputError(`${file} is not a readable .tar.gz archive (${(error as Error).message}).`)
-    }
-    if (!existsSync(join(tmp, P.productInfo))) throw new BadInputError(`${file} does not hold a unit (${P.productInfo} is missing).`)
-    for (const rel of [P.lock, P.journal]) rmSync(join(tmp, rel), {force: true, recursive: true})
-    if (emptyDirExists) rmdirSync(target)
-    renameSync(tmp, target)
-    fsyncPath(dirname(target))
-    const files = entries.filter((e) => e.kind === 'file')
-    return {file, unit: unitArg, files: files.length, bytes: files.reduce((n, e) => n + e.size, 0)}
-  } catch (error) {
-    rmSync(tmp, {recursive: true, force: true})
-    throw error
   }
 }
 
