@@ -12,7 +12,7 @@ export const UNIT_ENTRY_RULE = 'a unit holds only real folders, regular files an
 
 /** The refusal of one entry, in the words both pack and unpack use. */
 export function entryRefusal(rel: string, what: string): string {
-  return `The entry "${rel}" ${what}; ${UNIT_ENTRY_RULE}. Refused.`
+  return `The entry "${rel}" ${what}: refused, since ${UNIT_ENTRY_RULE}.`
 }
 
 const TYPE_REFUSALS: Partial<Record<EntryType, string>> = {

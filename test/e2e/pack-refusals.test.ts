@@ -91,7 +91,7 @@ test('pack refuses a socket', async () => {
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(join(unit, 'mnt/harddisk/log/sock'), resolve))
   try {
-    assert.match(refusedPack(unit), /"mnt\/harddisk\/log\/sock" is a socket; a unit holds only real folders/)
+    assert.match(refusedPack(unit), /"mnt\/harddisk\/log\/sock" is a socket: refused, since a unit holds only real folders/)
   } finally {
     await new Promise((resolve) => server.close(resolve))
   }

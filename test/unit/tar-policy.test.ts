@@ -71,7 +71,7 @@ test('hard links, devices, FIFOs, sockets and other types are refused in the sam
   const cases: Array<[EntryType, string]> = [['hardlink', 'is a hard link'], ['device', 'is a device'], ['fifo', 'is a FIFO'], ['socket', 'is a socket']]
   for (const [type, what] of cases) assert.is(refusal(() => policy().admit('n', type)), entryRefusal('n', what))
   assert.is(refusal(() => policy().admit('n', 'unsupported', '', 'tar type "S"')), entryRefusal('n', 'is of a type no unit holds (tar type "S")'))
-  assert.match(entryRefusal('n', 'is a FIFO'), /^The entry "n" is a FIFO; a unit holds only real folders, regular files and links that stay inside it\. Refused\.$/)
+  assert.match(entryRefusal('n', 'is a FIFO'), /^The entry "n" is a FIFO: refused, since a unit holds only real folders, regular files and links that stay inside it\.$/)
 })
 
 test.run()
