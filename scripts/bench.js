@@ -2,9 +2,9 @@
 // `npm run bench`: SPEC 8's performance targets, measured as ratios in one run (these machines are
 // noisy, so every number is the median of several runs and compared with a baseline measured
 // alongside it). Then runs the other scripts/bench-*.js found beside this file.
-// Environment: XWAY_BENCH_LOG_MB (default 500) sizes the logs of the pack/unpack unit.
-import {execFileSync, spawnSync} from 'node:child_process'
-import {createWriteStream, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+// Pack and unpack are measured by scripts/bench-pack.js.
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {bin, median, root} from './bench-lib.js'
@@ -25,28 +25,6 @@ function medianOf(n, fn) {
   return median(values)
 }
 
-/** Log-like text that gzip has to work on (varied within deflate's 32 KiB window). */
-async function writeLogs(dir, megabytes) {
-  let x = 12345
-  const rand = () => ((x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff)
-  const words = ['SIP', 'INVITE', 'REGISTER', 'tvcs', 'Event="Search Completed"', 'Module="network.h323"', 'Level="INFO"', 'UTCTime', 'Src-ip', 'Dst-port', 'Call-serial-number', 'Tag']
-  const files = 8
-  for (let f = 0; f < files; f++) {
-    const out = createWriteStream(join(dir, `messages.${f}.log`))
-    let written = 0
-    const target = (megabytes * 1024 * 1024) / files
-    while (written < target) {
-      let chunk = ''
-      for (let i = 0; i < 2000; i++) {
-        chunk += `2026-11-${String(1 + Math.floor(rand() * 28)).padStart(2, '0')}T${Math.floor(rand() * 1e9).toString(36)} ${words[Math.floor(rand() * words.length)]} id=${Math.floor(rand() * 1e12).toString(16)} ${words[Math.floor(rand() * words.length)]}\n`
-      }
-      written += chunk.length
-      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r))
-    }
-    await new Promise((r) => out.end(r))
-  }
-}
-
 function line(name, ratio, target, detail) {
   const ok = target.test(ratio)
   console.log(`${name.padEnd(44)} ratio ${ratio.toFixed(2).padStart(6)}  target ${target.text.padEnd(8)} ${ok ? 'OK ' : 'MISS'}  ${detail}`)
@@ -60,26 +38,6 @@ try {
   const nodeMs = medianOf(9, () => time(process.execPath, ['-e', '']))
   const xwayMs = medianOf(9, () => time(process.execPath, [bin, '--version']))
   line('cold start: xway --version / node -e ""', xwayMs / nodeMs, {text: '<= 2.0', test: (r) => r <= 2}, `${xwayMs.toFixed(0)} ms vs ${nodeMs.toFixed(0)} ms`)
-
-  // pack / unpack vs tar czf / tar xzf on the same unit with large logs
-  const logMb = Number(process.env.XWAY_BENCH_LOG_MB ?? 500)
-  const unit = join(work, 'unit')
-  execFileSync(process.execPath, [bin, 'image', 'create', unit, '--profile', join(root, 'profiles/default.yaml'), '--seed', 'bench', '--json'], {stdio: 'ignore'})
-  await writeLogs(join(unit, 'mnt/harddisk/log'), logMb)
-  const packMs = medianOf(3, (i) => time(process.execPath, [bin, 'image', 'pack', unit, '-o', join(work, `x${i}.tar.gz`)]))
-  const tarMs = medianOf(3, (i) => time('tar', ['czf', join(work, `t${i}.tar.gz`), '-C', unit, '.']))
-  line(`image pack vs tar czf (${logMb} MB of logs)`, tarMs / packMs, {text: '>= 0.8', test: (r) => r >= 0.8}, `throughput ratio; ${packMs.toFixed(0)} ms vs ${tarMs.toFixed(0)} ms`)
-  const unpackMs = medianOf(3, (i) => {
-    rmSync(join(work, `xu${i}`), {recursive: true, force: true})
-    return time(process.execPath, [bin, 'image', 'unpack', join(work, 'x0.tar.gz'), join(work, `xu${i}`)])
-  })
-  const untarMs = medianOf(3, (i) => {
-    const d = join(work, `tu${i}`)
-    rmSync(d, {recursive: true, force: true})
-    execFileSync('mkdir', ['-p', d])
-    return time('tar', ['xzf', join(work, 'x0.tar.gz'), '-C', d])
-  })
-  line(`image unpack vs tar xzf (${logMb} MB of logs)`, untarMs / unpackMs, {text: '>= 0.8', test: (r) => r >= 0.8}, `throughput ratio; ${unpackMs.toFixed(0)} ms vs ${untarMs.toFixed(0)} ms`)
 
   // lab up of 50 units: one at a time vs one per core (worker threads; registration concurrent)
   const labUnits = Number(process.env.XWAY_BENCH_LAB_UNITS ?? 50)
