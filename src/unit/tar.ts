@@ -2,7 +2,7 @@ import {isUtf8} from 'node:buffer'
 import {chmodSync, closeSync, constants, createReadStream, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, symlinkSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 import {Readable} from 'node:stream'
-import {createGunzip, createGzip} from 'node:zlib'
+import {createGunzip, createGzip, type ZlibOptions} from 'node:zlib'
 import {BadInputError, FailedError} from '../errors.js'
 import {entryRefusal, type EntryType, UnitTreePolicy} from './entry-policy.js'
 
@@ -107,7 +107,8 @@ function changed(entry: PackEntry, what: string): FailedError {
 function openListed(entry: PackEntry): number {
   let fd: number
   try {
-    fd = openSync(entry.source!, constants.O_RDONLY | constants.O_NOFOLLOW)
+    // O_NONBLOCK: a FIFO put in the file's place must not hang the pack (a regular file ignores it)
+    fd = openSync(entry.source!, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
   } catch (error) {
     throw (error as NodeJS.ErrnoException).code === 'ELOOP' ? changed(entry, 'became a link') : changed(entry, 'disappeared')
   }
@@ -382,7 +383,7 @@ class Extractor {
     for (let i = this.dirModes.length - 1; i >= 0; i--) {
       const [rel, mode] = this.dirModes[i]
       try {
-        chmodSync(join(this.root, rel), mode)
+        chmodSync(this.path(rel), mode)
       } catch (error) {
         throw fsFailure(rel, error)
       }
@@ -451,7 +452,7 @@ class Extractor {
     }
     if (type === 'symlink') {
       try {
-        symlinkSync(link, join(this.root, rel))
+        symlinkSync(link, this.path(rel))
       } catch (error) {
         throw fsFailure(rel, error)
       }
@@ -462,13 +463,18 @@ class Extractor {
     if (this.options.maxBytes !== undefined && this.declaredBytes > this.options.maxBytes) throw bad(`The archive unpacks to more than ${this.options.maxBytes} bytes; refused.`)
     let fd: number
     try {
-      fd = openSync(join(this.root, rel), FILE_FLAGS, mode & 0o777)
+      fd = openSync(this.path(rel), FILE_FLAGS, mode & 0o777)
       if ((mode & 0o777 & UMASK) !== 0) fchmodSync(fd, mode & 0o777)
     } catch (error) {
       throw fsFailure(rel, error)
     }
     this.entries.push({rel, kind: 'file', mode, size: length})
     this.expect(length, {kind: 'file', fd})
+  }
+
+  /** rel is already normalised (safeRelative): no path.join per entry */
+  private path(rel: string): string {
+    return `${this.root}/${rel}`
   }
 
   private expect(size: number, pending: Pending): void {
@@ -481,7 +487,7 @@ class Extractor {
   }
 
   private mkdir(rel: string, mode: number): void {
-    const abs = join(this.root, rel)
+    const abs = this.path(rel)
     try {
       mkdirSync(abs, 0o700)
     } catch (error) {
@@ -531,7 +537,8 @@ class Extractor {
  * whatever the archive's size. On a refusal dest holds a partial tree for the caller to remove.
  */
 export async function extractTarGz(input: Readable, dest: string, options: ExtractOptions = {}): Promise<ExtractedEntry[]> {
-  const gunzip = createGunzip({chunkSize: 1 << 18})
+  // a few chunks of room, so that gunzip (in the thread pool) keeps working while files are written
+  const gunzip = createGunzip({chunkSize: 1 << 18, readableHighWaterMark: 4 << 20} as ZlibOptions)
   input.on('error', (e) => gunzip.destroy(e))
   const stream = input.pipe(gunzip)
   try {
