@@ -33,69 +33,107 @@ function paxRecord(key: string, value: string): Buffer {
   return Buffer.from(`${len}${body}`)
 }
 
+/** Writes a ustar header at h[at..at+512] (which must be zeros). */
+function writeHeader(h: Buffer, at: number, name: string, mode: number, size: number, type: string, linkname = '', mtime = 0): void {
+  h.write(name, at, 100, 'utf8')
+  h.write(octal(mode & 0o7777, 8), at + 100, 8, 'ascii')
+  h.write('0000000\0', at + 108, 8, 'ascii')
+  h.write('0000000\0', at + 116, 8, 'ascii')
+  h.write(octal(size, 12), at + 124, 12, 'ascii')
+  h.write(octal(mtime, 12), at + 136, 12, 'ascii')
+  h.write('        ', at + 148, 8, 'ascii')
+  h.write(type, at + 156, 1, 'ascii')
+  if (linkname) h.write(linkname, at + 157, 100, 'utf8')
+  h.write('ustar\u000000', at + 257, 8, 'binary')
+  h.write('root', at + 265, 32, 'ascii')
+  h.write('root', at + 297, 32, 'ascii')
+  let sum = 0
+  for (let i = at; i < at + BLOCK; i++) sum += h[i]
+  h.write(octal(sum, 7) + ' ', at + 148, 8, 'ascii')
+}
+
 function header(name: string, mode: number, size: number, type: string, linkname = '', mtime = 0): Buffer {
   const h = Buffer.alloc(BLOCK)
-  h.write(name, 0, 100, 'utf8')
-  h.write(octal(mode & 0o7777, 8), 100, 8, 'ascii')
-  h.write(octal(0, 8), 108, 8, 'ascii')
-  h.write(octal(0, 8), 116, 8, 'ascii')
-  h.write(octal(size, 12), 124, 12, 'ascii')
-  h.write(octal(mtime, 12), 136, 12, 'ascii')
-  h.write('        ', 148, 8, 'ascii')
-  h.write(type, 156, 1, 'ascii')
-  h.write(linkname, 157, 100, 'utf8')
-  h.write('ustar\u000000', 257, 8, 'binary')
-  h.write('root', 265, 32, 'ascii')
-  h.write('root', 297, 32, 'ascii')
-  let sum = 0
-  for (let i = 0; i < BLOCK; i++) sum += h[i]
-  h.write(octal(sum, 7) + ' ', 148, 8, 'ascii')
+  writeHeader(h, 0, name, mode, size, type, linkname, mtime)
   return h
 }
 
-function headersFor(entry: PackEntry, mtime: number): Buffer[] {
+/** The header of an entry, into the batch; a pax extended header first where ustar fields are too small. */
+function addHeaders(batch: Batch, entry: PackEntry, mtime: number): void {
   const name = entry.kind === 'dir' ? `${entry.rel}/` : entry.rel
   const type = entry.kind === 'dir' ? '5' : entry.kind === 'symlink' ? '2' : '0'
   const size = entry.kind === 'file' ? entry.size : 0
   const link = entry.linkTarget ?? ''
-  const out: Buffer[] = []
-  const needsPax = Buffer.byteLength(name) > 99 || Buffer.byteLength(link) > 99 || size > 0o77777777777
-  if (needsPax) {
+  const longName = name.length > 33 && Buffer.byteLength(name) > 99
+  const longLink = link.length > 33 && Buffer.byteLength(link) > 99
+  if (longName || longLink || size > 0o77777777777) {
     const records = [
-      ...(Buffer.byteLength(name) > 99 ? [paxRecord('path', name)] : []),
-      ...(Buffer.byteLength(link) > 99 ? [paxRecord('linkpath', link)] : []),
+      ...(longName ? [paxRecord('path', name)] : []),
+      ...(longLink ? [paxRecord('linkpath', link)] : []),
       ...(size > 0o77777777777 ? [paxRecord('size', String(size))] : []),
     ]
     const body = Buffer.concat(records)
-    out.push(header('PaxHeader', 0o644, body.length, 'x', '', mtime), body, padding(body.length))
+    batch.add(header('PaxHeader', 0o644, body.length, 'x', '', mtime))
+    batch.add(body)
+    batch.add(padding(body.length))
   }
-  out.push(header(name.slice(0, 99), entry.mode, Math.min(size, 0o77777777777), type, link.slice(0, 99), mtime))
-  return out
+  writeHeader(batch.zeros(BLOCK), batch.used - BLOCK, name.slice(0, 99), entry.mode, Math.min(size, 0o77777777777), type, link.slice(0, 99), mtime)
 }
 
 function padding(size: number): Buffer {
   return ZERO.subarray(0, (BLOCK - (size % BLOCK)) % BLOCK)
 }
 
-/** Files up to this size are read in one call and batched with their neighbours' headers. */
+/** Files up to this size are read in one call, straight into the batch beside their headers. */
 const SMALL_FILE = 256 * 1024
 /** Bytes handed to gzip at a time: one zlib call per batch, never one per 512-byte header. */
 const BATCH = 1 << 20
 
+/**
+ * The bytes on their way to gzip, built in place: headers and small files are written into one
+ * buffer (no Buffer per entry), handed on whole when the next entry would not fit.
+ */
 class Batch {
-  private parts: Buffer[] = []
-  bytes = 0
-  add(buf: Buffer): void {
-    if (buf.length === 0) return
-    this.parts.push(buf)
-    this.bytes += buf.length
+  buf = Buffer.allocUnsafe(BATCH)
+  used = 0
+
+  /** Makes room for n more bytes; returns what must be handed on first, if anything. */
+  reserve(n: number): Buffer | null {
+    if (this.used + n <= this.buf.length) return null
+    const full = this.take()
+    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n)
+    return full
   }
 
-  take(): Buffer {
-    const out = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.bytes)
-    this.parts = []
-    this.bytes = 0
-    return out
+  /** n zero bytes appended (room already reserved or grown); the buffer they are in */
+  zeros(n: number): Buffer {
+    this.grow(n)
+    this.buf.fill(0, this.used, this.used + n)
+    this.used += n
+    return this.buf
+  }
+
+  add(data: Buffer): void {
+    this.grow(data.length)
+    data.copy(this.buf, this.used)
+    this.used += data.length
+  }
+
+  /** what was built, handed on; the next bytes go into a new buffer (gzip may still hold this one) */
+  take(): Buffer | null {
+    if (this.used === 0) return null
+    const full = this.buf.subarray(0, this.used)
+    this.buf = Buffer.allocUnsafe(BATCH)
+    this.used = 0
+    return full
+  }
+
+  /** room for n more bytes in this buffer, growing it if need be */
+  grow(n: number): void {
+    if (this.used + n <= this.buf.length) return
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.used + n))
+    this.buf.copy(bigger, 0, 0, this.used)
+    this.buf = bigger
   }
 }
 
@@ -103,15 +141,19 @@ function changed(entry: PackEntry, what: string): FailedError {
   return new FailedError(`${entry.rel} ${what} while being packed.`, {actions: ['Pack again when nothing else is changing the unit.']})
 }
 
-/** Opens a file to pack without following a link, and checks it is still the file that was listed. */
-function openListed(entry: PackEntry): number {
-  let fd: number
+/** Opens a file to pack without following a link. */
+function openSource(entry: PackEntry): number {
   try {
     // O_NONBLOCK: a FIFO put in the file's place must not hang the pack (a regular file ignores it)
-    fd = openSync(entry.source!, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+    return openSync(entry.source!, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
   } catch (error) {
     throw (error as NodeJS.ErrnoException).code === 'ELOOP' ? changed(entry, 'became a link') : changed(entry, 'disappeared')
   }
+}
+
+/** The same, checking it is still a regular file of the size that was listed. */
+function openListed(entry: PackEntry): number {
+  const fd = openSource(entry)
   const stat = fstatSync(fd)
   if (!stat.isFile() || stat.size !== entry.size) {
     closeSync(fd)
@@ -120,17 +162,28 @@ function openListed(entry: PackEntry): number {
   return fd
 }
 
-function readSmall(entry: PackEntry): Buffer {
-  const fd = openListed(entry)
+/**
+ * Reads a small file into the batch (room for size + 1 bytes reserved): one pread in the usual
+ * case, whose one byte more tells a file that grew since it was listed.
+ */
+function readSmallInto(batch: Batch, entry: PackEntry): void {
+  batch.grow(entry.size + 1)
+  const fd = openSource(entry)
   try {
-    const buf = Buffer.allocUnsafe(entry.size)
-    let off = 0
-    while (off < buf.length) {
-      const n = readSync(fd, buf, off, buf.length - off, off)
-      if (n === 0) throw changed(entry, 'shrank')
-      off += n
+    let got = 0
+    for (;;) {
+      let n: number
+      try {
+        n = readSync(fd, batch.buf, batch.used + got, entry.size + 1 - got, got)
+      } catch {
+        throw changed(entry, 'changed') // a folder or FIFO put in its place
+      }
+      if (n === 0) break
+      got += n
+      if (got > entry.size) throw changed(entry, 'changed')
     }
-    return buf
+    if (got !== entry.size) throw changed(entry, 'changed')
+    batch.used += got
   } finally {
     closeSync(fd)
   }
@@ -142,15 +195,20 @@ export function tarStream(entries: PackEntry[], options: {mtime?: number} = {}):
   async function* generate(): AsyncGenerator<Buffer> {
     const batch = new Batch()
     for (const entry of entries) {
-      for (const h of headersFor(entry, mtime)) batch.add(h)
+      const small = entry.kind !== 'file' || entry.data !== undefined || entry.size <= SMALL_FILE
+      // headers (a pax one at most 3 blocks beyond the usual) and, for a small file, its content
+      const full = batch.reserve(4 * BLOCK + (entry.kind === 'file' && small ? entry.size + BLOCK + 1 : 0))
+      if (full) yield full
+      addHeaders(batch, entry, mtime)
       if (entry.kind !== 'file') continue
       if (entry.data) {
         if (entry.data.length !== entry.size) throw changed(entry, 'changed size')
         batch.add(entry.data)
-      } else if (entry.source && entry.size <= SMALL_FILE) {
-        batch.add(readSmall(entry))
+      } else if (entry.source && small) {
+        readSmallInto(batch, entry)
       } else if (entry.source) {
-        if (batch.bytes > 0) yield batch.take()
+        const before = batch.take()
+        if (before) yield before
         let written = 0
         for await (const chunk of createReadStream('', {fd: openListed(entry), start: 0, end: entry.size - 1, highWaterMark: BATCH})) {
           written += (chunk as Buffer).length
@@ -161,11 +219,9 @@ export function tarStream(entries: PackEntry[], options: {mtime?: number} = {}):
         throw changed(entry, 'lost its content')
       }
       batch.add(padding(entry.size))
-      if (batch.bytes >= BATCH) yield batch.take()
     }
-    batch.add(ZERO)
-    batch.add(ZERO)
-    yield batch.take()
+    batch.zeros(2 * BLOCK)
+    yield batch.take()!
   }
   return Readable.from(generate(), {objectMode: false, highWaterMark: BATCH})
 }

@@ -159,9 +159,27 @@ test('packing refuses a file that changed or became a link after it was listed',
   const listed: PackEntry = {rel: 'f', kind: 'file', mode: 0o644, size: 4, source: join(dir, 'f')}
   writeFileSync(join(dir, 'f'), 'longer now')
   await rejects(collect(tarStream([listed])), /f changed while being packed/)
+  writeFileSync(join(dir, 'f'), 'two')
+  await rejects(collect(tarStream([listed])), /f changed while being packed/)
   writeFileSync(join(dir, 'secret'), 'four')
   symlinkSync(join(dir, 'secret'), join(dir, 'l'))
   await rejects(collect(tarStream([{...listed, rel: 'l', source: join(dir, 'l')}])), /l became a link while being packed/)
+})
+
+test('a small file behind a long extended header, and many in a row, come out whole', async () => {
+  const dir = tempDir()
+  const content = Buffer.alloc(200 * 1024, 7)
+  writeFileSync(join(dir, 'content'), content)
+  const deepRel = `${'a-folder-name-of-some-length/'.repeat(100)}file`
+  const list: PackEntry[] = [
+    {rel: deepRel, kind: 'file', mode: 0o644, size: content.length, source: join(dir, 'content')},
+    ...Array.from({length: 12}, (_, i) => ({rel: `copy${i}`, kind: 'file' as const, mode: 0o644, size: content.length, source: join(dir, 'content')})),
+  ]
+  const dest = tempDir()
+  const got = await extractTar(Readable.from(cut(await collect(tarStream(list)), () => 65536)), dest)
+  assert.is(got.length, 13)
+  assert.is(got[0].rel, deepRel)
+  for (const e of got) assert.ok(readFileSync(join(dest, e.rel)).equals(content), e.rel)
 })
 
 test('large files stream through in pieces and come out whole', async () => {
