@@ -2,8 +2,9 @@
 // SPEC 8: `image pack` at least 0.8x the throughput of `tar czf` on the same unit, `image unpack`
 // likewise against `tar xzf` on the same archive; measured on a unit with large logs and on a unit
 // of many small entries (where per-entry filesystem work, not gzip, is the cost).
-// Every timing is the median of several runs, xway and tar alternating, each starting from a
-// synced disk with its destination already removed.
+// Every timing is the median of several runs, xway and tar alternating, each from a synced disk
+// into a destination of its own: trees are removed only once a comparison is done, because the
+// filesystem keeps working on a large removal after it returns, and would bill the next run.
 // Environment / arguments: XWAY_BENCH_LOG_MB or --log-mb (default 500), XWAY_BENCH_SMALL_ENTRIES
 // or --small-entries (default 200000), --runs (default 3).
 import {execFileSync, spawnSync} from 'node:child_process'
@@ -17,19 +18,25 @@ const smallEntries = arg('small-entries', Number(process.env.XWAY_BENCH_SMALL_EN
 const runs = arg('runs', 3)
 const work = mkdtempSync(join(tmpdir(), 'xway-bench-pack-'))
 
+// GNU time, where present, adds the CPU seconds (user + system, children included) of each
+// command: on a shared machine the wall clock also counts waiting for a core
+const gnuTime = spawnSync('/usr/bin/time', ['-f', '%U %S', 'true'], {stdio: 'ignore'}).status === 0
+
 function run(cmd, args) {
-  const r = spawnSync(cmd, args, {stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26})
+  const argv = gnuTime ? ['/usr/bin/time', ['-f', 'cpu %U %S', cmd, ...args]] : [cmd, args]
+  const r = spawnSync(argv[0], argv[1], {stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26})
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`)
+  const cpu = /cpu (\S+) (\S+)\s*$/.exec(r.stderr)
+  return cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : Number.NaN
 }
 
-/** Milliseconds of one command, after removing what it will create and letting the disk settle. */
-function timed(cmd, args, {clear = [], mkdir = null} = {}) {
-  for (const p of clear) rmSync(p, {recursive: true, force: true})
+/** Wall and CPU milliseconds of one command, from a synced disk. */
+function timed(cmd, args, {mkdir = null} = {}) {
   if (mkdir) mkdirSync(mkdir, {recursive: true})
   spawnSync('sync')
   const start = process.hrtime.bigint()
-  run(cmd, args)
-  return Number(process.hrtime.bigint() - start) / 1e6
+  const cpuMs = run(cmd, args)
+  return {ms: Number(process.hrtime.bigint() - start) / 1e6, cpuMs}
 }
 
 /** xway and its baseline, alternating, the median of each. */
@@ -40,12 +47,14 @@ function compare(xway, baseline) {
     b.push(baseline())
     a.push(xway())
   }
-  return {xwayMs: median(a), baseMs: median(b)}
+  const med = (list, key) => median(list.map((x) => x[key]))
+  return {xwayMs: med(a, 'ms'), baseMs: med(b, 'ms'), xwayCpu: med(a, 'cpuMs'), baseCpu: med(b, 'cpuMs')}
 }
 
-function line(name, {xwayMs, baseMs}) {
+function line(name, {xwayMs, baseMs, xwayCpu, baseCpu}) {
   const ratio = baseMs / xwayMs
-  console.log(`${name.padEnd(50)} ratio ${ratio.toFixed(2).padStart(6)}  target >= 0.8    ${ratio >= 0.8 ? 'OK ' : 'MISS'}  throughput ratio; ${xwayMs.toFixed(0)} ms vs ${baseMs.toFixed(0)} ms`)
+  const cpu = Number.isNaN(xwayCpu) ? '' : `; cpu ${(xwayCpu / 1000).toFixed(1)} s vs ${(baseCpu / 1000).toFixed(1)} s`
+  console.log(`${name.padEnd(50)} ratio ${ratio.toFixed(2).padStart(6)}  target >= 0.8    ${ratio >= 0.8 ? 'OK ' : 'MISS'}  throughput ratio; ${xwayMs.toFixed(0)} ms vs ${baseMs.toFixed(0)} ms${cpu}`)
 }
 
 function createUnit(unit, seed) {
@@ -85,21 +94,29 @@ function writeSmallFiles(dir, count) {
 
 /** pack vs tar czf on the unit, then unpack vs tar xzf of xway's archive. */
 function measure(label, unit) {
-  const tag = label.replace(/\W+/g, '-')
-  const archive = join(work, `${tag}.tar.gz`)
+  const out = join(work, label.replace(/\W+/g, '-'))
+  mkdirSync(out)
+  let n = 0
+  const fresh = (name) => join(out, `${n++}-${name}`)
+  const archives = []
   const packed = compare(
-    () => timed(process.execPath, [bin, 'image', 'pack', unit, '-o', archive], {clear: [archive]}),
-    () => timed('tar', ['czf', join(work, `${tag}-tar.tar.gz`), '-C', unit, '.'], {clear: [join(work, `${tag}-tar.tar.gz`)]}),
+    () => {
+      archives.push(fresh('xway.tar.gz'))
+      return timed(process.execPath, [bin, 'image', 'pack', unit, '-o', archives.at(-1)])
+    },
+    () => timed('tar', ['czf', fresh('tar.tar.gz'), '-C', unit, '.']),
   )
   line(`image pack vs tar czf (${label})`, packed)
-  const xu = join(work, `${tag}-xu`)
-  const tu = join(work, `${tag}-tu`)
+  const archive = archives[0]
   const unpacked = compare(
-    () => timed(process.execPath, [bin, 'image', 'unpack', archive, xu], {clear: [xu, tu]}),
-    () => timed('tar', ['xzf', archive, '-C', tu], {clear: [xu, tu], mkdir: tu}),
+    () => timed(process.execPath, [bin, 'image', 'unpack', archive, fresh('xway-unit')]),
+    () => {
+      const dest = fresh('tar-unit')
+      return timed('tar', ['xzf', archive, '-C', dest], {mkdir: dest})
+    },
   )
   line(`image unpack vs tar xzf (${label})`, unpacked)
-  for (const p of [xu, tu, archive, join(work, `${tag}-tar.tar.gz`)]) rmSync(p, {recursive: true, force: true})
+  rmSync(out, {recursive: true, force: true})
 }
 
 try {
