@@ -2,8 +2,7 @@
 // `npm run bench`: SPEC 8's performance targets, measured as ratios in one run (these machines are
 // noisy, so every number is the median of several runs and compared with a baseline measured
 // alongside it). Then runs the other scripts/bench-*.js found beside this file.
-// Environment: XWAY_BENCH_LOG_MB (default 500) sizes the logs of the pack/unpack unit;
-// XWAY_BENCH_COLD_RUNS (default 11) the runs of each cold start; XWAY_BENCH_ONLY=cold-start stops after those.
+// Environment: XWAY_BENCH_COLD_RUNS (default 11) the runs of each cold start; XWAY_BENCH_ONLY=cold-start stops after those.
 import {execFileSync, spawnSync} from 'node:child_process'
 import {createWriteStream, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -83,25 +82,7 @@ try {
   }
 
   if (!coldStartOnly) {
-    // pack / unpack vs tar czf / tar xzf on the same unit with large logs
-    const logMb = Number(process.env.XWAY_BENCH_LOG_MB ?? 500)
-    const unit = join(work, 'unit')
-    execFileSync(process.execPath, [bin, 'image', 'create', unit, '--profile', join(root, 'profiles/default.yaml'), '--seed', 'bench', '--json'], {stdio: 'ignore'})
-    await writeLogs(join(unit, 'mnt/harddisk/log'), logMb)
-    const packMs = medianOf(3, (i) => time(process.execPath, [bin, 'image', 'pack', unit, '-o', join(work, `x${i}.tar.gz`)]))
-    const tarMs = medianOf(3, (i) => time('tar', ['czf', join(work, `t${i}.tar.gz`), '-C', unit, '.']))
-    line(`image pack vs tar czf (${logMb} MB of logs)`, tarMs / packMs, {text: '>= 0.8', test: (r) => r >= 0.8}, `throughput ratio; ${packMs.toFixed(0)} ms vs ${tarMs.toFixed(0)} ms`)
-    const unpackMs = medianOf(3, (i) => {
-      rmSync(join(work, `xu${i}`), {recursive: true, force: true})
-      return time(process.execPath, [bin, 'image', 'unpack', join(work, 'x0.tar.gz'), join(work, `xu${i}`)])
-    })
-    const untarMs = medianOf(3, (i) => {
-      const d = join(work, `tu${i}`)
-      rmSync(d, {recursive: true, force: true})
-      execFileSync('mkdir', ['-p', d])
-      return time('tar', ['xzf', join(work, 'x0.tar.gz'), '-C', d])
-    })
-    line(`image unpack vs tar xzf (${logMb} MB of logs)`, untarMs / unpackMs, {text: '>= 0.8', test: (r) => r >= 0.8}, `throughput ratio; ${unpackMs.toFixed(0)} ms vs ${untarMs.toFixed(0)} ms`)
+    // pack and unpack vs tar: scripts/bench-pack.js
 
     // lab up of 50 units: one at a time vs one per core (worker threads; registration concurrent)
     const labUnits = Number(process.env.XWAY_BENCH_LAB_UNITS ?? 50)

@@ -23,7 +23,7 @@ export default class BackupRestore extends XwayCommand<RestoreResult> {
 
   async run(): Promise<RestoreResult> {
     const {args, flags} = await this.parse(BackupRestore)
-    checkRestoreTarget(args.unit)
+    await checkRestoreTarget(args.unit)
     const password = await resolveBackupPassword({fromFile: flags['password-file']?.reveal(), prompt: () => this.prompts.secret('Backup password: ')})
     // under --json stdout carries only the result: the dialogue goes to stderr, as the prompt does
     const tell = (line: string) => (this.jsonEnabled() ? process.stderr : process.stdout).write(line + '\n')

@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 import {XwayCommand} from '../../src/cli/base.js'
 import {unitArg} from '../../src/cli/flags.js'
-import {packUnit, type PackResult} from '../../src/unit/pack.js'
+import {packUnit, type PackResult} from '../../src/lifecycle/archive.js'
 
 export default class ImagePack extends XwayCommand<PackResult> {
   static override description = 'Pack a unit into a reproducible .tar.gz (fixed mtimes, owners and order; lock and journal left out)'

@@ -1,7 +1,7 @@
 import * as Args from '@oclif/core/args'
 import {XwayCommand} from '../../src/cli/base.js'
 import {unitArg} from '../../src/cli/flags.js'
-import {unpackUnit, type UnpackResult} from '../../src/unit/pack.js'
+import {unpackUnit, type UnpackResult} from '../../src/lifecycle/archive.js'
 
 export default class ImageUnpack extends XwayCommand<UnpackResult> {
   static override description = 'Unpack an archive into a new unit (refuses absolute paths, "..", links leaving the unit, devices)'

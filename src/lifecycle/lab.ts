@@ -1,10 +1,10 @@
 import {BRAND} from '../areas/brand.js'
 import {randomBytes} from 'node:crypto'
-import {existsSync, mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs'
 import {cpus} from 'node:os'
 import {join, relative, resolve} from 'node:path'
 import {Worker} from 'node:worker_threads'
-import {BadInputError, UsageError, XwayError} from '../errors.js'
+import {BadInputError, RefusedError, UsageError, XwayError} from '../errors.js'
 import {loadLab, type Lab, type Profile} from '../profile/load.js'
 import * as server from '../server/admin.js'
 import {startLicenseServer, type RunningServer} from '../server/http.js'
@@ -109,6 +109,20 @@ async function statusOf(name: string, path: string, at: Date, error?: string): P
 }
 
 /**
+ * --out must be new, empty, or a lab (its lab.json): lab up writes units, a license server and
+ * lab.json there, and must not mix them into a folder of something else. Refused with exit 3.
+ */
+function assertLabFolder(given: string, out: string): void {
+  if (!existsSync(out)) return
+  const actions = ['Choose a new or empty folder for --out, or a lab folder brought up before (exit 3: refused; the folder was left unchanged).']
+  if (!statSync(out).isDirectory()) throw new RefusedError(`--out ${given} exists and is not a folder: lab up writes a lab into a new or empty folder, or into a lab it brought up before.`, {actions})
+  if (existsSync(join(out, LAB_FILE)) || readdirSync(out).length === 0) return
+  throw new RefusedError(`--out ${given} is not empty and is not a lab (it has no ${LAB_FILE}): lab up writes a lab into a new or empty folder, or into a lab it brought up before.`, {
+    actions: [...actions, `If the folder is what an interrupted first lab up left behind (no ${LAB_FILE} yet), remove it and run again.`],
+  })
+}
+
+/**
  * `lab up`: builds every unit of a lab concurrently (worker threads), starts an embedded license
  * server (or uses the lab's), registers every smart-licensing unit, and records the lab in
  * OUT/lab.json. Units already built by an earlier run are kept, and registered if they are not.
@@ -120,6 +134,7 @@ export async function labUp(labFile: string, options: {out?: string; concurrency
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a positive integer.')
   const progress = options.onProgress ?? (() => {})
   const env = options.env ?? process.env
+  assertLabFolder(options.out ?? out, out)
   mkdirSync(join(out, 'units'), {recursive: true})
   const previous = existsSync(join(out, LAB_FILE)) ? (JSON.parse(readFileSync(join(out, LAB_FILE), 'utf8')) as LabRecord) : null
   const seed = previous?.seed ?? randomBytes(8).toString('hex')

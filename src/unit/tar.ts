@@ -1,9 +1,10 @@
-import {createReadStream} from 'node:fs'
-import {mkdir, open, realpath, symlink} from 'node:fs/promises'
-import {dirname, isAbsolute, join, posix, sep} from 'node:path'
+import {isUtf8} from 'node:buffer'
+import {chmodSync, closeSync, constants, createReadStream, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, symlinkSync, writeSync} from 'node:fs'
+import {join} from 'node:path'
 import {Readable} from 'node:stream'
-import {createGunzip, createGzip} from 'node:zlib'
-import {BadInputError} from '../errors.js'
+import {createGunzip, createGzip, type ZlibOptions} from 'node:zlib'
+import {BadInputError, FailedError} from '../errors.js'
+import {entryRefusal, type EntryType, UnitTreePolicy} from './entry-policy.js'
 
 /** Entries as the tar writer takes them: relative POSIX paths under root. */
 export interface PackEntry {
@@ -32,79 +33,197 @@ function paxRecord(key: string, value: string): Buffer {
   return Buffer.from(`${len}${body}`)
 }
 
+/** Writes a ustar header at h[at..at+512] (which must be zeros). */
+function writeHeader(h: Buffer, at: number, name: string, mode: number, size: number, type: string, linkname = '', mtime = 0): void {
+  h.write(name, at, 100, 'utf8')
+  h.write(octal(mode & 0o7777, 8), at + 100, 8, 'ascii')
+  h.write('0000000\0', at + 108, 8, 'ascii')
+  h.write('0000000\0', at + 116, 8, 'ascii')
+  h.write(octal(size, 12), at + 124, 12, 'ascii')
+  h.write(octal(mtime, 12), at + 136, 12, 'ascii')
+  h.write('        ', at + 148, 8, 'ascii')
+  h.write(type, at + 156, 1, 'ascii')
+  if (linkname) h.write(linkname, at + 157, 100, 'utf8')
+  h.write('ustar\u000000', at + 257, 8, 'binary')
+  h.write('root', at + 265, 32, 'ascii')
+  h.write('root', at + 297, 32, 'ascii')
+  let sum = 0
+  for (let i = at; i < at + BLOCK; i++) sum += h[i]
+  h.write(octal(sum, 7) + ' ', at + 148, 8, 'ascii')
+}
+
 function header(name: string, mode: number, size: number, type: string, linkname = '', mtime = 0): Buffer {
   const h = Buffer.alloc(BLOCK)
-  h.write(name, 0, 100, 'utf8')
-  h.write(octal(mode & 0o7777, 8), 100, 8, 'ascii')
-  h.write(octal(0, 8), 108, 8, 'ascii')
-  h.write(octal(0, 8), 116, 8, 'ascii')
-  h.write(octal(size, 12), 124, 12, 'ascii')
-  h.write(octal(mtime, 12), 136, 12, 'ascii')
-  h.write('        ', 148, 8, 'ascii')
-  h.write(type, 156, 1, 'ascii')
-  h.write(linkname, 157, 100, 'utf8')
-  h.write('ustar\u000000', 257, 8, 'binary')
-  h.write('root', 265, 32, 'ascii')
-  h.write('root', 297, 32, 'ascii')
-  let sum = 0
-  for (let i = 0; i < BLOCK; i++) sum += h[i]
-  h.write(octal(sum, 7) + ' ', 148, 8, 'ascii')
+  writeHeader(h, 0, name, mode, size, type, linkname, mtime)
   return h
 }
 
-function headersFor(entry: PackEntry, mtime: number): Buffer[] {
+/** The header of an entry, into the batch; a pax extended header first where ustar fields are too small. */
+function addHeaders(batch: Batch, entry: PackEntry, mtime: number): void {
   const name = entry.kind === 'dir' ? `${entry.rel}/` : entry.rel
   const type = entry.kind === 'dir' ? '5' : entry.kind === 'symlink' ? '2' : '0'
   const size = entry.kind === 'file' ? entry.size : 0
   const link = entry.linkTarget ?? ''
-  const out: Buffer[] = []
-  const needsPax = Buffer.byteLength(name) > 99 || Buffer.byteLength(link) > 99 || size > 0o77777777777
-  if (needsPax) {
+  const longName = name.length > 33 && Buffer.byteLength(name) > 99
+  const longLink = link.length > 33 && Buffer.byteLength(link) > 99
+  if (longName || longLink || size > 0o77777777777) {
     const records = [
-      ...(Buffer.byteLength(name) > 99 ? [paxRecord('path', name)] : []),
-      ...(Buffer.byteLength(link) > 99 ? [paxRecord('linkpath', link)] : []),
+      ...(longName ? [paxRecord('path', name)] : []),
+      ...(longLink ? [paxRecord('linkpath', link)] : []),
       ...(size > 0o77777777777 ? [paxRecord('size', String(size))] : []),
     ]
     const body = Buffer.concat(records)
-    out.push(header('PaxHeader', 0o644, body.length, 'x', '', mtime), body, padding(body.length))
+    batch.add(header('PaxHeader', 0o644, body.length, 'x', '', mtime))
+    batch.add(body)
+    batch.add(padding(body.length))
   }
-  out.push(header(name.slice(0, 99), entry.mode, Math.min(size, 0o77777777777), type, link.slice(0, 99), mtime))
-  return out
+  writeHeader(batch.zeros(BLOCK), batch.used - BLOCK, name.slice(0, 99), entry.mode, Math.min(size, 0o77777777777), type, link.slice(0, 99), mtime)
 }
 
 function padding(size: number): Buffer {
-  const rest = size % BLOCK
-  return rest === 0 ? Buffer.alloc(0) : Buffer.alloc(BLOCK - rest)
+  return ZERO.subarray(0, (BLOCK - (size % BLOCK)) % BLOCK)
+}
+
+/** Files up to this size are read in one call, straight into the batch beside their headers. */
+const SMALL_FILE = 256 * 1024
+/** Bytes handed to gzip at a time: one zlib call per batch, never one per 512-byte header. */
+const BATCH = 1 << 20
+
+/**
+ * The bytes on their way to gzip, built in place: headers and small files are written into one
+ * buffer (no Buffer per entry), handed on whole when the next entry would not fit.
+ */
+class Batch {
+  buf = Buffer.allocUnsafe(BATCH)
+  used = 0
+
+  /** Makes room for n more bytes; returns what must be handed on first, if anything. */
+  reserve(n: number): Buffer | null {
+    if (this.used + n <= this.buf.length) return null
+    const full = this.take()
+    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n)
+    return full
+  }
+
+  /** n zero bytes appended (room already reserved or grown); the buffer they are in */
+  zeros(n: number): Buffer {
+    this.grow(n)
+    this.buf.fill(0, this.used, this.used + n)
+    this.used += n
+    return this.buf
+  }
+
+  add(data: Buffer): void {
+    this.grow(data.length)
+    data.copy(this.buf, this.used)
+    this.used += data.length
+  }
+
+  /** what was built, handed on; the next bytes go into a new buffer (gzip may still hold this one) */
+  take(): Buffer | null {
+    if (this.used === 0) return null
+    const full = this.buf.subarray(0, this.used)
+    this.buf = Buffer.allocUnsafe(BATCH)
+    this.used = 0
+    return full
+  }
+
+  /** room for n more bytes in this buffer, growing it if need be */
+  grow(n: number): void {
+    if (this.used + n <= this.buf.length) return
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.used + n))
+    this.buf.copy(bigger, 0, 0, this.used)
+    this.buf = bigger
+  }
+}
+
+function changed(entry: PackEntry, what: string): FailedError {
+  return new FailedError(`${entry.rel} ${what} while being packed.`, {actions: ['Pack again when nothing else is changing the unit.']})
+}
+
+/** Opens a file to pack without following a link. */
+function openSource(entry: PackEntry): number {
+  try {
+    // O_NONBLOCK: a FIFO put in the file's place must not hang the pack (a regular file ignores it)
+    return openSync(entry.source!, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+  } catch (error) {
+    throw (error as NodeJS.ErrnoException).code === 'ELOOP' ? changed(entry, 'became a link') : changed(entry, 'disappeared')
+  }
+}
+
+/** The same, checking it is still a regular file of the size that was listed. */
+function openListed(entry: PackEntry): number {
+  const fd = openSource(entry)
+  const stat = fstatSync(fd)
+  if (!stat.isFile() || stat.size !== entry.size) {
+    closeSync(fd)
+    throw changed(entry, 'changed')
+  }
+  return fd
+}
+
+/**
+ * Reads a small file into the batch (room for size + 1 bytes reserved): one pread in the usual
+ * case, whose one byte more tells a file that grew since it was listed.
+ */
+function readSmallInto(batch: Batch, entry: PackEntry): void {
+  batch.grow(entry.size + 1)
+  const fd = openSource(entry)
+  try {
+    let got = 0
+    for (;;) {
+      let n: number
+      try {
+        n = readSync(fd, batch.buf, batch.used + got, entry.size + 1 - got, got)
+      } catch {
+        throw changed(entry, 'changed') // a folder or FIFO put in its place
+      }
+      if (n === 0) break
+      got += n
+      if (got > entry.size) throw changed(entry, 'changed')
+    }
+    if (got !== entry.size) throw changed(entry, 'changed')
+    batch.used += got
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /** A reproducible tar stream: fixed owners (root), fixed mtime, entries in the order given. */
 export function tarStream(entries: PackEntry[], options: {mtime?: number} = {}): Readable {
   const mtime = options.mtime ?? 0
   async function* generate(): AsyncGenerator<Buffer> {
+    const batch = new Batch()
     for (const entry of entries) {
-      for (const h of headersFor(entry, mtime)) if (h.length > 0) yield h
+      const small = entry.kind !== 'file' || entry.data !== undefined || entry.size <= SMALL_FILE
+      // headers (a pax one at most 3 blocks beyond the usual) and, for a small file, its content
+      const full = batch.reserve(4 * BLOCK + (entry.kind === 'file' && small ? entry.size + BLOCK + 1 : 0))
+      if (full) yield full
+      addHeaders(batch, entry, mtime)
       if (entry.kind !== 'file') continue
-      let written = 0
       if (entry.data) {
-        yield entry.data
-        written = entry.data.length
+        if (entry.data.length !== entry.size) throw changed(entry, 'changed size')
+        batch.add(entry.data)
+      } else if (entry.source && small) {
+        readSmallInto(batch, entry)
       } else if (entry.source) {
-        for await (const chunk of createReadStream(entry.source, {highWaterMark: 1 << 20})) {
-          const buf = chunk as Buffer
-          const take = Math.min(buf.length, entry.size - written)
-          if (take > 0) yield take === buf.length ? buf : buf.subarray(0, take)
-          written += take
-          if (written >= entry.size) break
+        const before = batch.take()
+        if (before) yield before
+        let written = 0
+        for await (const chunk of createReadStream('', {fd: openListed(entry), start: 0, end: entry.size - 1, highWaterMark: BATCH})) {
+          written += (chunk as Buffer).length
+          yield chunk as Buffer
         }
+        if (written !== entry.size) throw changed(entry, 'shrank')
+      } else if (entry.size !== 0) {
+        throw changed(entry, 'lost its content')
       }
-      if (written !== entry.size) throw new Error(`${entry.rel} changed size while being packed`)
-      const pad = padding(entry.size)
-      if (pad.length > 0) yield pad
+      batch.add(padding(entry.size))
     }
-    yield ZERO
-    yield ZERO
+    batch.zeros(2 * BLOCK)
+    yield batch.take()!
   }
-  return Readable.from(generate(), {objectMode: false, highWaterMark: 1 << 20})
+  return Readable.from(generate(), {objectMode: false, highWaterMark: BATCH})
 }
 
 export function tarGzStream(entries: PackEntry[], options: {mtime?: number; level?: number} = {}): Readable {
@@ -121,219 +240,383 @@ export interface ExtractedEntry {
   size: number
 }
 
-function bad(message: string): BadInputError {
-  return new BadInputError(message, {actions: ['Use an archive made by `xway image pack` (or another unit archive without such entries).']})
-}
-
-/** A relative, normalised path that stays inside the destination, or a refusal. */
-export function safeRelative(name: string): string {
-  const cleaned = name.replace(/\/+$/, '')
-  if (cleaned === '' || cleaned === '.') return '.'
-  if (cleaned.startsWith('/') || /^[A-Za-z]:[\\/]/.test(cleaned)) throw bad(`The archive holds an absolute path (${name}); refused.`)
-  const parts = cleaned.split('/')
-  if (parts.includes('..')) throw bad(`The archive holds a path with ".." (${name}); refused.`)
-  if (cleaned.includes('\0')) throw bad('The archive holds a path with a NUL byte; refused.')
-  return posix.normalize(cleaned)
-}
-
-function parseOctal(buf: Buffer, off: number, len: number): number {
-  if (buf[off] & 0x80) {
-    // base-256 (GNU) for large values
-    let value = 0
-    for (let i = off + 1; i < off + len; i++) value = value * 256 + buf[i]
-    return value
-  }
-  const text = buf.toString('ascii', off, off + len).replace(/\0.*$/s, '').trim()
-  return text === '' ? 0 : Number.parseInt(text, 8)
-}
-
-function cString(buf: Buffer, off: number, len: number): string {
-  const slice = buf.subarray(off, off + len)
-  const end = slice.indexOf(0)
-  return slice.toString('utf8', 0, end === -1 ? len : end)
-}
-
-function parsePax(body: Buffer): Record<string, string> {
-  const out: Record<string, string> = {}
-  let pos = 0
-  while (pos < body.length) {
-    const space = body.indexOf(0x20, pos)
-    if (space === -1) break
-    const len = Number.parseInt(body.toString('ascii', pos, space), 10)
-    if (!Number.isFinite(len) || len <= 0) throw bad('The archive has a malformed extended header.')
-    const record = body.toString('utf8', space + 1, pos + len - 1)
-    const eq = record.indexOf('=')
-    if (eq > 0) out[record.slice(0, eq)] = record.slice(eq + 1)
-    pos += len
-  }
-  return out
-}
-
-/** True when `target`, a link placed at `rel`, resolves inside the destination root. */
-function linkStaysInside(rel: string, target: string): boolean {
-  if (isAbsolute(target)) return false
-  const resolved = posix.normalize(posix.join(posix.dirname(rel), target))
-  return !(resolved === '..' || resolved.startsWith('../'))
-}
-
-/**
- * Extracts a .tar.gz stream into dest (which must exist), refusing absolute paths, "..",
- * links that leave dest, hard links and devices. Files are written as they stream: memory stays
- * flat whatever the archive's size.
- */
-export async function extractTarGz(input: Readable, dest: string, options: ExtractOptions = {}): Promise<ExtractedEntry[]> {
-  const gunzip = createGunzip({chunkSize: 1 << 18})
-  input.on('error', (e) => gunzip.destroy(e))
-  const stream = input.pipe(gunzip)
-  return extractTar(stream, dest, options)
-}
-
 export interface ExtractOptions {
   filter?: (rel: string) => boolean
   /** refuse archives whose files add up to more than this (an archive bomb) */
   maxBytes?: number
   /** refuse archives with more entries than this */
   maxEntries?: number
+  /** stops the extraction between two chunks; the signal's reason is thrown */
+  signal?: AbortSignal
+}
+
+const ARCHIVE_ACTIONS = ['Use an archive made by `xway image pack` (or another unit archive without such entries).']
+
+function bad(message: string): BadInputError {
+  return new BadInputError(message, {actions: ARCHIVE_ACTIONS})
+}
+
+function malformed(what: string): BadInputError {
+  return bad(`The archive is malformed: ${what}; refused.`)
+}
+
+/** Extended headers and GNU long names are small: more is an attempt to exhaust memory. */
+export const MAX_META_BYTES = 1 << 20
+/** Longest entry path and name part accepted (Linux PATH_MAX and NAME_MAX). */
+const MAX_PATH_BYTES = 4095
+const MAX_NAME_BYTES = 255
+
+/** A relative, normalised path that stays inside the destination, or a refusal. */
+export function safeRelative(name: string): string {
+  if (name.includes('\0')) throw bad(entryRefusal(name.replaceAll('\0', '\\0'), 'has a name holding a NUL byte'))
+  const cleaned = name.replace(/\/+$/, '')
+  if (cleaned === '' || cleaned === '.') return '.'
+  if (cleaned.startsWith('/') || /^[A-Za-z]:[\\/]/.test(cleaned)) throw bad(entryRefusal(name, 'has an absolute path'))
+  const parts = cleaned.split('/')
+  if (parts.includes('..')) throw bad(entryRefusal(name, 'has a ".." in its path'))
+  const rel = parts.filter((p) => p !== '' && p !== '.').join('/')
+  if (rel === '') return '.'
+  if (Buffer.byteLength(rel) > MAX_PATH_BYTES || parts.some((p) => Buffer.byteLength(p) > MAX_NAME_BYTES)) throw malformed(`an entry's path is longer than ${MAX_PATH_BYTES} bytes or has a name longer than ${MAX_NAME_BYTES} (${rel.slice(0, 80)}…)`)
+  return rel
+}
+
+/** A numeric header field: octal digits (space or NUL terminated), or GNU base-256. */
+function headerNumber(h: Buffer, off: number, len: number, field: string): number {
+  if (h[off] === 0x80) {
+    let value = 0
+    for (let i = off + 1; i < off + len; i++) value = value * 256 + h[i]
+    if (!Number.isSafeInteger(value)) throw malformed(`the ${field} field is out of range`)
+    return value
+  }
+  if (h[off] & 0x80) throw malformed(`the ${field} field is negative`)
+  let i = off
+  const end = off + len
+  while (i < end && h[i] === 0x20) i++
+  let value = 0
+  let digits = 0
+  for (; i < end && h[i] >= 0x30 && h[i] <= 0x37; i++, digits++) value = value * 8 + (h[i] - 0x30)
+  for (; i < end; i++) if (h[i] !== 0 && h[i] !== 0x20) throw malformed(`the ${field} field is not an octal number`)
+  if (!Number.isSafeInteger(value)) throw malformed(`the ${field} field is out of range`)
+  return digits === 0 ? 0 : value
+}
+
+function verifyChecksum(h: Buffer, offset: number): void {
+  let unsigned = 0
+  let signed = 0
+  for (let i = 0; i < BLOCK; i++) {
+    const b = i >= 148 && i < 156 ? 0x20 : h[i]
+    unsigned += b
+    signed += b > 127 ? b - 256 : b
+  }
+  const stored = headerNumber(h, 148, 8, 'checksum')
+  if (stored !== unsigned && stored !== signed) throw malformed(`header checksum mismatch at byte ${offset}`)
+}
+
+/** A NUL-terminated UTF-8 string of a header or a GNU long-name body. */
+function headerString(buf: Buffer, off: number, len: number, what: string): string {
+  const slice = buf.subarray(off, off + len)
+  const end = slice.indexOf(0)
+  const bytes = end === -1 ? slice : slice.subarray(0, end)
+  if (!isUtf8(bytes)) throw malformed(`${what} is not valid UTF-8`)
+  return bytes.toString('utf8')
+}
+
+/** POSIX extended header records: "LEN key=value\n", LEN counting the whole record. */
+function parsePax(body: Buffer, into: Record<string, string>): void {
+  let pos = 0
+  while (pos < body.length) {
+    if (body[pos] === 0) break
+    const space = body.indexOf(0x20, pos)
+    const digits = space === -1 ? '' : body.toString('latin1', pos, space)
+    if (!/^[1-9]\d{0,7}$/.test(digits)) throw malformed('an extended header record has no valid length')
+    const len = Number(digits)
+    const end = pos + len
+    if (end > body.length || end <= space + 1 || body[end - 1] !== 0x0a) throw malformed('an extended header record overruns its header')
+    const record = body.subarray(space + 1, end - 1)
+    const eq = record.indexOf(0x3d)
+    if (eq <= 0 || !isUtf8(record)) throw malformed('an extended header record is not key=value in UTF-8')
+    into[record.toString('utf8', 0, eq)] = record.toString('utf8', eq + 1)
+    pos = end
+  }
+}
+
+type Pending = {kind: 'file'; fd: number | null} | {kind: 'meta'; type: number; parts: Buffer[]} | {kind: 'skip'}
+
+const UMASK = process.umask()
+const FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
+const T = {file: 0x30, nul: 0x00, hard: 0x31, sym: 0x32, chr: 0x33, blk: 0x34, dir: 0x35, fifo: 0x36, contiguous: 0x37, pax: 0x78, paxGlobal: 0x67, longName: 0x4c, longLink: 0x4b}
+
+function typeOf(flag: number, name: string): EntryType {
+  switch (flag) {
+    case T.file: case T.nul: case T.contiguous: return name.endsWith('/') ? 'dir' : 'file'
+    case T.dir: return 'dir'
+    case T.sym: return 'symlink'
+    case T.hard: return 'hardlink'
+    case T.chr: case T.blk: return 'device'
+    case T.fifo: return 'fifo'
+    default: return 'unsupported'
+  }
+}
+
+/** What a failed filesystem call means, in words (no errno codes for users). */
+function fsFailure(rel: string, error: unknown): FailedError {
+  const code = (error as NodeJS.ErrnoException).code
+  const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'no space is left on the device'
+    : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'permission was denied'
+    : code === 'EEXIST' ? 'something of that name already exists in the destination'
+    : code === 'ENAMETOOLONG' ? 'its path is too long for this filesystem'
+    : (error as Error).message
+  return new FailedError(`Could not write ${rel} while extracting: ${why}.`, {actions: ['Free space or fix the destination folder, then run again.'], cause: error})
+}
+
+/**
+ * A synchronous tar reader writing into dest as chunks arrive. It trusts nothing in the archive:
+ * every header is checked (checksum, numbers, sizes, UTF-8 names), every entry admitted by the unit
+ * entry policy, and it never asks the filesystem where a path leads: the policy's tree says, since
+ * dest holds only what this extraction made (plus, at most, real folders found there at the start).
+ * Files are opened O_EXCL|O_NOFOLLOW all the same. Small files cost one open, write and close.
+ */
+class Extractor {
+  readonly entries: ExtractedEntry[] = []
+  private readonly policy = new UnitTreePolicy(bad)
+  /** folders and the modes they get once every entry is in (made 0700 so that they can be filled) */
+  private readonly dirModes: Array<[string, number]> = []
+  private carry: Buffer | null = null
+  private pending: Pending | null = null
+  private remaining = 0
+  private pad = 0
+  private offset = 0
+  private zeroBlocks = 0
+  private ended = false
+  private declaredBytes = 0
+  private pax: Record<string, string> = {}
+  private longName: string | null = null
+  private longLink: string | null = null
+
+  constructor(private readonly root: string, private readonly options: ExtractOptions) {}
+
+  write(chunk: Buffer): void {
+    let pos = 0
+    if (this.carry) {
+      const need = BLOCK - this.carry.length
+      const part = chunk.subarray(0, need)
+      this.carry = Buffer.concat([this.carry, part])
+      pos = part.length
+      if (this.carry.length < BLOCK) return
+      const h = this.carry
+      this.carry = null
+      this.header(h)
+    }
+    while (pos < chunk.length) {
+      if (this.remaining > 0) {
+        const take = Math.min(this.remaining, chunk.length - pos)
+        this.data(chunk.subarray(pos, pos + take))
+        pos += take
+        this.remaining -= take
+        if (this.remaining === 0) this.endData()
+        continue
+      }
+      if (this.pad > 0) {
+        const skip = Math.min(this.pad, chunk.length - pos)
+        pos += skip
+        this.pad -= skip
+        continue
+      }
+      if (this.ended) return
+      if (chunk.length - pos < BLOCK) {
+        this.carry = Buffer.from(chunk.subarray(pos))
+        return
+      }
+      this.header(chunk.subarray(pos, pos + BLOCK))
+      pos += BLOCK
+    }
+  }
+
+  /** After the last chunk: the archive must be complete, then links are checked in the finished tree. */
+  end(): void {
+    if (!this.ended) throw bad(this.remaining > 0 || this.pending ? 'The archive is truncated (it ends inside an entry).' : 'The archive is truncated (no end-of-archive marker).')
+    this.policy.finish()
+    for (let i = this.dirModes.length - 1; i >= 0; i--) {
+      const [rel, mode] = this.dirModes[i]
+      try {
+        chmodSync(this.path(rel), mode)
+      } catch (error) {
+        throw fsFailure(rel, error)
+      }
+    }
+  }
+
+  /** Closes what an interrupted extraction left open. */
+  close(): void {
+    if (this.pending?.kind === 'file' && this.pending.fd !== null) closeSync(this.pending.fd)
+    this.pending = null
+  }
+
+  private header(h: Buffer): void {
+    const at = this.offset
+    this.offset += BLOCK
+    if (h[148] === 0 && h.equals(ZERO)) {
+      if (++this.zeroBlocks >= 2) this.ended = true
+      return
+    }
+    this.zeroBlocks = 0
+    verifyChecksum(h, at)
+    const flag = h[156]
+    const size = headerNumber(h, 124, 12, 'size')
+    if (flag === T.pax || flag === T.paxGlobal || flag === T.longName || flag === T.longLink) {
+      if (size > MAX_META_BYTES) throw malformed(`an extended header of ${size} bytes (more than ${MAX_META_BYTES})`)
+      this.expect(size, {kind: 'meta', type: flag, parts: []})
+      return
+    }
+    const pax = this.pax
+    this.pax = {}
+    const ustar = h.toString('latin1', 257, 263) === 'ustar\0'
+    const prefix = ustar ? headerString(h, 345, 155, 'an entry name') : ''
+    let name = this.longName ?? pax.path ?? (prefix ? `${prefix}/${headerString(h, 0, 100, 'an entry name')}` : headerString(h, 0, 100, 'an entry name'))
+    const link = this.longLink ?? pax.linkpath ?? headerString(h, 157, 100, 'a link target')
+    this.longName = null
+    this.longLink = null
+    let length = size
+    if (pax.size !== undefined) {
+      if (!/^\d{1,16}$/.test(pax.size) || !Number.isSafeInteger(Number(pax.size))) throw malformed('an extended header has an invalid size')
+      length = Number(pax.size)
+    }
+    if (this.options.maxEntries !== undefined && this.entries.length >= this.options.maxEntries) throw bad(`The archive holds more than ${this.options.maxEntries} entries; refused.`)
+    while (name.startsWith('./')) name = name.slice(2)
+    const type = typeOf(flag, name)
+    const rel = safeRelative(name)
+    if (link.includes('\0')) throw malformed(`the link target of ${rel} holds a NUL byte`)
+    const mode = headerNumber(h, 100, 8, 'mode') & 0o7777
+    if (type !== 'file' && type !== 'unsupported' && length !== 0) throw malformed(`${rel} is not a file but has ${length} bytes of content`)
+    if (this.options.filter && rel !== '.' && !this.options.filter(rel)) {
+      // refused kinds stay refused even where the caller does not want the entry
+      if (type !== 'file' && type !== 'dir' && type !== 'symlink') this.policy.admit(rel, type, link, `tar type "${String.fromCharCode(flag)}"`)
+      this.expect(type === 'file' ? length : 0, {kind: 'skip'})
+      return
+    }
+    if (rel === '.') {
+      if (type !== 'dir') throw bad(entryRefusal('.', 'would replace the root folder'))
+      this.entries.push({rel, kind: 'dir', mode, size: 0})
+      return
+    }
+    const missing = this.policy.admit(rel, type, link, `tar type "${String.fromCharCode(flag)}"`)
+    for (const dir of missing) this.mkdir(dir, 0o755)
+    if (type === 'dir') {
+      this.mkdir(rel, mode & 0o777)
+      this.entries.push({rel, kind: 'dir', mode, size: 0})
+      return
+    }
+    if (type === 'symlink') {
+      try {
+        symlinkSync(link, this.path(rel))
+      } catch (error) {
+        throw fsFailure(rel, error)
+      }
+      this.entries.push({rel, kind: 'symlink', mode, size: 0})
+      return
+    }
+    this.declaredBytes += length
+    if (this.options.maxBytes !== undefined && this.declaredBytes > this.options.maxBytes) throw bad(`The archive unpacks to more than ${this.options.maxBytes} bytes; refused.`)
+    let fd: number
+    try {
+      fd = openSync(this.path(rel), FILE_FLAGS, mode & 0o777)
+      if ((mode & 0o777 & UMASK) !== 0) fchmodSync(fd, mode & 0o777)
+    } catch (error) {
+      throw fsFailure(rel, error)
+    }
+    this.entries.push({rel, kind: 'file', mode, size: length})
+    this.expect(length, {kind: 'file', fd})
+  }
+
+  /** rel is already normalised (safeRelative): no path.join per entry */
+  private path(rel: string): string {
+    return `${this.root}/${rel}`
+  }
+
+  private expect(size: number, pending: Pending): void {
+    this.pending = pending
+    this.remaining = size
+    this.offset += size
+    this.pad = (BLOCK - (size % BLOCK)) % BLOCK
+    this.offset += this.pad
+    if (size === 0) this.endData()
+  }
+
+  private mkdir(rel: string, mode: number): void {
+    const abs = this.path(rel)
+    try {
+      mkdirSync(abs, 0o700)
+    } catch (error) {
+      // a real folder already in dest (a caller's scratch folder) is used as it is; nothing else
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !lstatSync(abs).isDirectory()) throw fsFailure(rel, error)
+    }
+    this.dirModes.push([rel, mode])
+  }
+
+  private data(part: Buffer): void {
+    const p = this.pending!
+    if (p.kind === 'file') {
+      let off = 0
+      while (off < part.length) {
+        try {
+          off += writeSync(p.fd!, part, off, part.length - off)
+        } catch (error) {
+          throw fsFailure(this.entries[this.entries.length - 1].rel, error)
+        }
+      }
+    } else if (p.kind === 'meta') {
+      p.parts.push(Buffer.from(part))
+    }
+  }
+
+  private endData(): void {
+    const p = this.pending!
+    this.pending = null
+    if (p.kind === 'file') {
+      const fd = p.fd!
+      p.fd = null
+      closeSync(fd)
+    } else if (p.kind === 'meta') {
+      const body = Buffer.concat(p.parts)
+      if (p.type === T.pax) parsePax(body, this.pax)
+      else if (p.type === T.paxGlobal) parsePax(body, {})
+      else if (p.type === T.longName) this.longName = headerString(body, 0, body.length, 'a long entry name')
+      else this.longLink = headerString(body, 0, body.length, 'a long link target')
+    }
+  }
+}
+
+/**
+ * Extracts a .tar.gz stream into dest (which must exist), refusing what the unit entry policy
+ * refuses (absolute paths, "..", hard links, devices, FIFOs, links leaving dest, anything under a
+ * link) and malformed or oversized headers. Files are written as they stream: memory stays flat
+ * whatever the archive's size. On a refusal dest holds a partial tree for the caller to remove.
+ */
+export async function extractTarGz(input: Readable, dest: string, options: ExtractOptions = {}): Promise<ExtractedEntry[]> {
+  // a few chunks of room, so that gunzip (in the thread pool) keeps working while files are written
+  const gunzip = createGunzip({chunkSize: 1 << 18, readableHighWaterMark: 4 << 20} as ZlibOptions)
+  input.on('error', (e) => gunzip.destroy(e))
+  const stream = input.pipe(gunzip)
+  try {
+    return await extractTar(stream, dest, options)
+  } finally {
+    input.destroy()
+    gunzip.destroy()
+  }
 }
 
 export async function extractTar(stream: AsyncIterable<Buffer>, dest: string, options: ExtractOptions = {}): Promise<ExtractedEntry[]> {
-  const root = await realpath(dest)
-  let declaredBytes = 0
-  const entries: ExtractedEntry[] = []
-  let buffered: Buffer = Buffer.alloc(0)
-  let pax: Record<string, string> = {}
-  let longName: string | null = null
-  let longLink: string | null = null
-  let zeroBlocks = 0
-  let ended = false
-
-  type Pending = {kind: 'skip' | 'file' | 'pax' | 'longname' | 'longlink'; remaining: number; pad: number; fh?: Awaited<ReturnType<typeof open>>; body?: Buffer[]}
-  let pending: Pending | null = null
-
-  const finishPending = async (p: Pending): Promise<void> => {
-    if (p.fh) await p.fh.close()
-    if (p.kind === 'pax') pax = {...pax, ...parsePax(Buffer.concat(p.body!))}
-    if (p.kind === 'longname') longName = cString(Buffer.concat(p.body!), 0, Number.MAX_SAFE_INTEGER)
-    if (p.kind === 'longlink') longLink = cString(Buffer.concat(p.body!), 0, Number.MAX_SAFE_INTEGER)
-  }
-
-  const ensureInside = async (absDir: string): Promise<void> => {
-    const real = await realpath(absDir)
-    if (real !== root && !real.startsWith(root + sep)) throw bad('The archive writes through a link that leaves the unit; refused.')
-  }
-
-  const startEntry = async (h: Buffer): Promise<void> => {
-    let sum = 0
-    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i]
-    if (sum !== parseOctal(h, 148, 8)) throw bad('The archive is corrupt (header checksum mismatch).')
-    const type = String.fromCharCode(h[156] || 48)
-    let size = parseOctal(h, 124, 12)
-    const prefix = cString(h, 345, 155)
-    let name = longName ?? pax.path ?? (prefix ? `${prefix}/${cString(h, 0, 100)}` : cString(h, 0, 100))
-    const link = longLink ?? pax.linkpath ?? cString(h, 157, 100)
-    if (pax.size) size = Number(pax.size)
-    const pad = (BLOCK - (size % BLOCK)) % BLOCK
-    if (type === 'x' || type === 'g' || type === 'L' || type === 'K') {
-      if (size > 1 << 20) throw bad('The archive has an oversized extended header.')
-      pending = {kind: type === 'x' ? 'pax' : type === 'g' ? 'skip' : type === 'L' ? 'longname' : 'longlink', remaining: size, pad, body: []}
-      return
+  const extractor = new Extractor(dest, options)
+  try {
+    options.signal?.throwIfAborted()
+    for await (const chunk of stream) {
+      options.signal?.throwIfAborted()
+      extractor.write(chunk)
     }
-    pax = {}
-    longName = null
-    longLink = null
-    if (options.maxEntries !== undefined && entries.length >= options.maxEntries) throw bad(`The archive holds more than ${options.maxEntries} entries; refused.`)
-    name = name.replace(/^\.\//, '')
-    const rel = safeRelative(name)
-    const mode = parseOctal(h, 100, 8) & 0o7777
-    if (type === '1') throw bad(`The archive holds a hard link (${name}); refused.`)
-    if (type === '3' || type === '4' || type === '6') throw bad(`The archive holds a device or FIFO (${name}); refused.`)
-    if (options.filter && rel !== '.' && !options.filter(rel)) {
-      pending = {kind: 'skip', remaining: type === '0' || type === '\0' || type === '7' ? size : 0, pad: type === '0' || type === '7' ? pad : 0}
-      return
-    }
-    const abs = rel === '.' ? root : join(root, rel)
-    if (type === '5') {
-      if (rel !== '.') {
-        await ensureInside(await nearestExisting(dirname(abs), root))
-        await mkdir(abs, {recursive: true, mode: 0o755})
-        await ensureInside(abs)
-      }
-      entries.push({rel, kind: 'dir', mode, size: 0})
-      return
-    }
-    if (type === '2') {
-      if (!linkStaysInside(rel, link)) throw bad(`The archive holds a link leaving the unit (${name} -> ${link}); refused.`)
-      await mkdir(dirname(abs), {recursive: true})
-      await ensureInside(dirname(abs))
-      await symlink(link, abs)
-      entries.push({rel, kind: 'symlink', mode, size: 0})
-      return
-    }
-    if (type !== '0' && type !== '7') throw bad(`The archive holds an entry of unsupported type "${type}" (${name}); refused.`)
-    declaredBytes += size
-    if (options.maxBytes !== undefined && declaredBytes > options.maxBytes) throw bad(`The archive unpacks to more than ${options.maxBytes} bytes; refused.`)
-    await mkdir(dirname(abs), {recursive: true})
-    await ensureInside(dirname(abs))
-    const fh = await open(abs, 'wx', mode & 0o777)
-    entries.push({rel, kind: 'file', mode, size})
-    pending = {kind: 'file', remaining: size, pad, fh}
+    options.signal?.throwIfAborted()
+    extractor.end()
+  } finally {
+    extractor.close()
   }
-
-  for await (const chunk of stream) {
-    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk])
-    let pos = 0
-    while (!ended) {
-      if (pending) {
-        const p: Pending = pending
-        if (p.remaining > 0) {
-          const take = Math.min(p.remaining, buffered.length - pos)
-          if (take === 0) break
-          const part = buffered.subarray(pos, pos + take)
-          if (p.fh) await p.fh.write(part)
-          else if (p.body) p.body.push(Buffer.from(part))
-          p.remaining -= take
-          pos += take
-          if (p.remaining > 0) break
-        }
-        const skip = Math.min(p.pad, buffered.length - pos)
-        p.pad -= skip
-        pos += skip
-        if (p.pad > 0) break
-        pending = null
-        await finishPending(p)
-        continue
-      }
-      if (buffered.length - pos < BLOCK) break
-      const h = buffered.subarray(pos, pos + BLOCK)
-      pos += BLOCK
-      if (h.equals(ZERO)) {
-        zeroBlocks++
-        if (zeroBlocks >= 2) ended = true
-        continue
-      }
-      zeroBlocks = 0
-      await startEntry(Buffer.from(h))
-    }
-    buffered = buffered.subarray(pos)
-  }
-  if (pending) {
-    await (pending as Pending).fh?.close()
-    throw bad('The archive is truncated.')
-  }
-  if (!ended) throw bad('The archive is truncated (no end-of-archive marker).')
-  return entries
-}
-
-async function nearestExisting(path: string, root: string): Promise<string> {
-  let current = path
-  for (let i = 0; i < 256; i++) {
-    try {
-      await realpath(current)
-      return current
-    } catch {
-      if (current === root || current === dirname(current)) return root
-      current = dirname(current)
-    }
-  }
-  return root
+  return extractor.entries
 }
