@@ -8,8 +8,10 @@ import {P, unitPath} from '../unit/paths.js'
 import {changeUnit, type UnitTransaction} from '../unit/transaction.js'
 import {openUnit, readText, type Unit} from '../unit/unit.js'
 import {call, testConnection, TransportError, type ClientOptions, type PresentedCertificate, type TransportTarget} from './client.js'
+import {formatUdi} from './codes.js'
+import type {LicenseCounts} from './license-types.js'
 import {
-  formatUdi, LicenseServerError, type AgentRequest, type AuthorizeReply, type DeregisterReply, type LicenseCounts,
+  LicenseServerError, type AgentRequest, type AuthorizeReply, type DeregisterReply,
   type RegisterReply, type RenewRegistrationReply,
 } from './protocol.js'
 import {defaultLicensingState, readLicensing, transportEndpoint, type LicensingState} from './state.js'
@@ -20,6 +22,7 @@ import {
   RETRY_INTERVAL_MS, USAGE_REPORT_INTERVAL_MS,
 } from './timers.js'
 import {assertSmartLicensing, transportTarget} from './transport.js'
+import type {AgentCredential} from './transport-security.js'
 import {readTrustStore} from './trust-store.js'
 
 // The smart licensing agent of a unit: registration, authorization and usage reports,
@@ -111,6 +114,8 @@ class AgentSession {
   readonly exchanges: ExchangeRecord[] = []
   readonly warnings: string[] = []
   private key: KeyObject | null = null
+  /** the identity certificate received in this session (staged in the transaction, not yet on disk) */
+  identityCertificate: string | null = null
   /** the last exchange could not happen (the server is unreachable from here) */
   lastOffline = false
 
@@ -168,6 +173,12 @@ class AgentSession {
     }
   }
 
+  /** The TLS client credential of a registered instance: its key and identity certificate (none before the first registration). */
+  credential(key: KeyObject): AgentCredential | undefined {
+    const certificate = this.identityCertificate ?? readText(this.path, P.agentCert)
+    return certificate ? {key, certificate} : undefined
+  }
+
   clientOptions(target: TransportTarget): ClientOptions {
     const timeout = Number(process.env.XWAY_LICENSING_TIMEOUT_MS ?? '')
     return {
@@ -182,7 +193,7 @@ class AgentSession {
    * 30042 and 30044; a server that answers (even with a refusal) means the unit is online
    * again and clears both.
    */
-  async exchange<T>(request: AgentRequest, signer: {udi: string; key: KeyObject}): Promise<Outcome<T>> {
+  async exchange<T>(request: AgentRequest, credential?: AgentCredential): Promise<Outcome<T>> {
     const record: ExchangeRecord = {method: request.method, ok: false, error: null}
     this.exchanges.push(record)
     let outcome: Outcome<T>
@@ -196,7 +207,7 @@ class AgentSession {
       outcome = {ok: false, offline: true, error}
     }
     try {
-      outcome ??= {ok: true, reply: await call<T>(this.clientOptions(target), request, signer)}
+      outcome ??= {ok: true, reply: await call<T>(this.clientOptions(target), request, credential)}
     } catch (error) {
       if (error instanceof TransportError) outcome = {ok: false, offline: true, error}
       else if (error instanceof LicenseServerError) {
@@ -299,7 +310,7 @@ async function registerExchange(s: AgentSession, token: string, force: boolean):
       product: {pid: info.pid, serial: info.serial, brand: info.brand, type: info.type, edition: info.edition, softwareVersion: info.softwareVersion},
       hostname, ip, force,
     },
-  }, {udi: s.udi, key})
+  })
   const r = s.state.registration
   if (outcome.ok) {
     const reply = outcome.reply
@@ -311,6 +322,7 @@ async function registerExchange(s: AgentSession, token: string, force: boolean):
     s.state.authorization = defaultLicensingState('smart').authorization
     s.state.usageReportedAt = null
     s.tx.write(P.agentCert, reply.identityCertificate.trim() + '\n', 0o644)
+    s.identityCertificate = reply.identityCertificate
     s.deleteIfPresent(P.pendingToken)
     if (reply.reregistered && force) s.warnings.push(`Reregistered: the product instance now belongs to virtual account ${reply.virtualAccount}.`)
     const auth = await authorizeExchange(s)
@@ -356,7 +368,7 @@ async function authorizeExchange(s: AgentSession): Promise<XwayError | null> {
   const key = await s.agentKey()
   const a = s.state.authorization
   a.lastAttemptAt = s.at.toISOString()
-  const outcome = await s.exchange<AuthorizeReply>({method: 'authorize', params: {usage: s.usageCounts()}}, {udi: s.udi, key})
+  const outcome = await s.exchange<AuthorizeReply>({method: 'authorize', params: {usage: s.usageCounts()}}, s.credential(key))
   if (outcome.ok) {
     const reply = outcome.reply
     s.state.authorization = {
@@ -383,7 +395,7 @@ async function renewRegistrationExchange(s: AgentSession): Promise<XwayError | n
   const {hostname, ip} = s.identity()
   const r = s.state.registration
   r.lastAttemptAt = s.at.toISOString()
-  const outcome = await s.exchange<RenewRegistrationReply>({method: 'renew-registration', params: {hostname, ip}}, {udi: s.udi, key})
+  const outcome = await s.exchange<RenewRegistrationReply>({method: 'renew-registration', params: {hostname, ip}}, s.credential(key))
   if (outcome.ok) {
     const reply = outcome.reply
     s.state.registration = {
@@ -391,6 +403,7 @@ async function renewRegistrationExchange(s: AgentSession): Promise<XwayError | n
       exportControlled: reply.exportControlled, hostnameSent: hostname, lastError: null, nextAttemptAt: null,
     }
     s.tx.write(P.agentCert, reply.identityCertificate.trim() + '\n', 0o644)
+    s.identityCertificate = reply.identityCertificate
     return null
   }
   const forgot = serverForgot(s, outcome.error)
@@ -487,7 +500,7 @@ export async function deregisterUnit(unitArg: string, at: Date): Promise<Deregis
     if (r.state === 'registered') {
       const key = s.existingKey()
       const outcome: Outcome<DeregisterReply> = key
-        ? await s.exchange<DeregisterReply>({method: 'deregister'}, {udi: s.udi, key})
+        ? await s.exchange<DeregisterReply>({method: 'deregister'}, s.credential(key))
         : {ok: false, offline: false, error: new BadInputError(`${P.agentKey} is missing: the server cannot be told.`)}
       if (outcome.ok) released = outcome.reply.released
       else if (outcome.error instanceof LicenseServerError && outcome.error.serverCode === 'unknown-instance') {

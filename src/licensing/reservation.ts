@@ -3,11 +3,10 @@ import {BadInputError, RefusedError} from '../errors.js'
 import {P} from '../unit/paths.js'
 import {changeUnit} from '../unit/transaction.js'
 import {openUnit, udiOf, type ProductInfo} from '../unit/unit.js'
-import {
-  makeConfirmationCode, makeRequestCode, makeReturnCode, randomRequestNonce, verifyAuthorizationCode,
-  type VerifiedAuthorizationCode,
-} from './protocol.js'
-import {readLicensing, type LicenseType, type LicensingState} from './state.js'
+import {verifyAuthorizationCode, type ReservationKind, type VerifiedAuthorizationCode} from './authorization-code.js'
+import {makeConfirmationCode, makeRequestCode, makeReturnCode, randomRequestNonce} from './codes.js'
+import {LICENSE_TYPES, type LicenseType} from './license-types.js'
+import {readLicensing, type LicensingState} from './state.js'
 import {readTrustStore} from './trust-store.js'
 
 // Smart License Reservation (SLR) and Permanent License Reservation (PLR) on the agent (SPEC 4).
@@ -28,10 +27,8 @@ export const RESERVATION_ALARM = 'smart-licensing-reservation-expired' as const
 /** Digests kept for replay refusal; the timestamp order refuses anything older anyway. */
 export const MAX_CONSUMED_DIGESTS = 100
 
-export type ReservationKind = 'SLR' | 'PLR'
+export type {ReservationKind}
 export type ReservationEntitlement = LicensingState['reservation']['entitlements'][number]
-
-const LICENSE_TYPES: readonly LicenseType[] = ['rms', 'room', 'desktop']
 
 /**
  * What a PLR grants. The seed: PLR enables "all entitlements on Expressway till the physical

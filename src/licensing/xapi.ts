@@ -1,7 +1,7 @@
 import {readUsage} from '../areas/state.js'
 import {exitCodeFor, UsageError, XwayError, type ErrorCode} from '../errors.js'
 import {openUnit} from '../unit/unit.js'
-import {makeConfirmationCode} from './protocol.js'
+import {makeConfirmationCode} from './codes.js'
 import {
   reservationCancel, reservationEnable, reservationInstall, reservationRequest, reservationReturn, reservationReturnAuthorization,
 } from './reservation.js'

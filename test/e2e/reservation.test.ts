@@ -1,6 +1,6 @@
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
-import {makeRequestCode, parseConfirmationCode, parseReturnCode} from '../../src/licensing/protocol.js'
+import {makeRequestCode, parseConfirmationCode, parseReturnCode} from '../../src/licensing/codes.js'
 import {readLicensing} from '../../src/licensing/state.js'
 import {P} from '../../src/unit/paths.js'
 import {changeUnit} from '../../src/unit/transaction.js'

@@ -5,15 +5,15 @@ import {generateRsaKey} from '../../src/crypto/keys.js'
 import {issueCertificate} from '../../src/crypto/x509.js'
 import {XwayError} from '../../src/errors.js'
 import {planBootLicensing} from '../../src/licensing/boot.js'
+import {buildAuthorizationCode, entitlementsFor, type ReservationKind} from '../../src/licensing/authorization-code.js'
 import {
   confirmationCodeMatches, formatUdi, parseConfirmationCode, parseRequestCode, parseReturnCode, piidForUdi, returnCodeMatches,
-  type LicenseCounts, type ReservationKind,
-} from '../../src/licensing/protocol.js'
+} from '../../src/licensing/codes.js'
+import type {LicenseCounts} from '../../src/licensing/license-types.js'
 import {
   boxCapacity, planCancel, planEnable, planInstall, planRequest, planReturn, planReturnAuthorization, shareClusterReservations,
 } from '../../src/licensing/reservation.js'
 import {defaultLicensingState, type LicensingState} from '../../src/licensing/state.js'
-import {buildAuthorizationCode, entitlementsFor} from '../../src/server/reservation.js'
 
 const INFO = {pid: 'EXPWY-VE-M-K9', serial: '0A1B2C3D'}
 const UDI = formatUdi(INFO.pid, INFO.serial)
