@@ -3,7 +3,14 @@ import {XwayCommand} from '../../src/cli/base.js'
 import {startLicenseServerCluster} from '../../src/server/cluster.js'
 import {startLicenseServer} from '../../src/server/http.js'
 
-export interface StartResult {url: string; workers: number; requests: number; errors: number}
+export interface StartResult {
+  url: string
+  workers: number
+  requests: number
+  errors: number
+  /** with --workers: the requests each worker answered (those that stopped cleanly) */
+  requestsByWorker: number[]
+}
 
 export default class LicenseServerStart extends XwayCommand<StartResult> {
   static override description = 'Serve a license server folder over HTTPS (agents POST to /SmartTransport) until Ctrl+C or SIGTERM.\n' +
@@ -44,6 +51,7 @@ export default class LicenseServerStart extends XwayCommand<StartResult> {
     })
     await server.close()
     this.say('stopped')
-    return {url: server.url, workers: flags.workers, requests: server.stats.requests, errors: server.stats.errors}
+    const {requests, errors, byWorker} = server.stats
+    return {url: server.url, workers: flags.workers, requests, errors, requestsByWorker: byWorker ?? [requests]}
   }
 }

@@ -19,6 +19,7 @@ export interface ClusterOptions extends ServerOptions {
 
 /** Messages between the primary and its workers. */
 export type WorkerMessage =
+  | {type: 'ready'}
   | {type: 'start'; dir: string; host: string; port: number; maxBodyBytes?: number; ticketKeys: string}
   | {type: 'stop'; graceMs: number}
   | {type: 'listening'; port: number}
@@ -44,14 +45,15 @@ export async function startLicenseServerCluster(dir: string, options: ClusterOpt
   const count = options.workers
   if (!Number.isInteger(count) || count < 1 || count > MAX_WORKERS) throw new UsageError(`--workers ${count}: from 1 to ${MAX_WORKERS} processes.`)
   const host = options.host ?? '127.0.0.1'
-  let port = options.port ?? 8443
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${port} is not a TCP port (0 to 65535; 0 picks a free one).`)
+  const requestedPort = options.port ?? 8443
+  let port = requestedPort
+  if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535) throw new UsageError(`--port ${requestedPort} is not a TCP port (0 to 65535; 0 picks a free one).`)
   // the migrations once, before any worker serves; the folder and its database checked here
   await (await openServingStore(dir)).close()
 
   const ticketKeys = randomBytes(48).toString('base64')
   cluster.setupPrimary({exec: workerModule(), args: [], execArgv: process.execArgv})
-  const stats = {requests: 0, errors: 0}
+  const stats = {requests: 0, errors: 0, byWorker: [] as number[]}
   const workers = new Set<Worker>()
   let closing = false
   const quickRestarts: number[] = []
@@ -62,7 +64,10 @@ export async function startLicenseServerCluster(dir: string, options: ClusterOpt
     workers.add(worker)
     let ready = false
     worker.on('message', (message: WorkerMessage) => {
-      if (message.type === 'listening') {
+      if (message.type === 'ready') {
+        // the worker listens for messages only once its module has loaded: it says so first
+        worker.send({type: 'start', dir, host, port: requestedPort, maxBodyBytes: options.maxBodyBytes, ticketKeys} satisfies WorkerMessage)
+      } else if (message.type === 'listening') {
         ready = true
         resolve({worker, port: message.port})
       } else if (message.type === 'failed') {
@@ -70,6 +75,7 @@ export async function startLicenseServerCluster(dir: string, options: ClusterOpt
       } else if (message.type === 'stopped') {
         stats.requests += message.requests
         stats.errors += message.errors
+        stats.byWorker.push(message.requests)
       }
     })
     worker.on('exit', () => {
@@ -85,7 +91,6 @@ export async function startLicenseServerCluster(dir: string, options: ClusterOpt
       while (quickRestarts.length > 0 && now - quickRestarts[0]! > RESTART_WINDOW_MS) quickRestarts.shift()
       if (quickRestarts.length <= MAX_QUICK_RESTARTS) fork().catch(() => {})
     })
-    worker.send({type: 'start', dir, host, port, maxBodyBytes: options.maxBodyBytes, ticketKeys} satisfies WorkerMessage)
   })
 
   const stopAll = async (graceMs: number): Promise<void> => {
@@ -110,10 +115,12 @@ export async function startLicenseServerCluster(dir: string, options: ClusterOpt
   }
 
   try {
-    // with port 0 the first worker picks the port; the others listen on the same one
+    // every worker asks the primary for the same address (with port 0 as well: the primary
+    // picks one free port the first time and hands that socket to every worker after)
     const first = await fork()
+    const others = await Promise.all(Array.from({length: count - 1}, () => fork()))
+    if (others.some((w) => w.port !== first.port)) throw new FailedError('The license server workers did not get one port.')
     port = first.port
-    await Promise.all(Array.from({length: count - 1}, () => fork()))
   } catch (err) {
     await stopAll(1_000)
     throw err

@@ -33,8 +33,8 @@ export interface RunningServer {
   host: string
   port: number
   url: string
-  /** requests answered so far, and how many of them were errors */
-  stats: {requests: number; errors: number}
+  /** requests answered so far, and how many of them were errors; with workers, what each worker that stopped cleanly answered */
+  stats: {requests: number; errors: number; byWorker?: number[]}
   /** Stops accepting, lets in-flight requests finish (at most `graceMs`), closes the database. */
   close(graceMs?: number): Promise<void>
 }

@@ -147,8 +147,10 @@ export class PostgresDatabase implements SqlDatabase {
         throw unavailable(this.url, err)
       }
       let broken = false
+      let begun = false
       try {
         await client.query(options.readOnly ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN')
+        begun = true
         const result = await fn(this.runner(client))
         await client.query('COMMIT')
         return result
@@ -161,6 +163,8 @@ export class PostgresDatabase implements SqlDatabase {
             broken = true
           }
         }
+        // a kept connection that died while idle (the database restarted): once more on a new one
+        if (broken && !begun && attempt === 1) continue
         if (broken) throw unavailable(this.url, err)
         const code = (err as {code?: unknown})?.code
         if (typeof code === 'string' && RETRY_CODES.has(code) && attempt < MAX_ATTEMPTS) {

@@ -54,3 +54,4 @@ process.on('message', (message: WorkerMessage) => {
     void stop(message.graceMs)
   }
 })
+void send({type: 'ready'})

@@ -1,7 +1,7 @@
 // Helpers of the license server tests (e2e and reliability): a server process started and
 // stopped by the test, agents with their own keys, and two HTTP CONNECT proxies (one that
 // tunnels, one that intercepts TLS with its own CA).
-import {spawn, type ChildProcess} from 'node:child_process'
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {generateKeyPair, type KeyObject} from 'node:crypto'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {createServer as createHttpServer, type IncomingMessage, type Server} from 'node:http'
@@ -34,14 +34,16 @@ export interface ServerProcess {
   url: string
   port: number
   stdout: () => string
+  stderr: () => string
   /** signal, then wait for the exit (bounded); resolves with the exit code or signal */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{code: number | null; signal: NodeJS.Signals | null}>
 }
 
 /** `xway license-server start DIR --port 0` (or the port and workers given), resolved when it prints its URL (bounded). */
-export function startServer(dir: string, options: {env?: NodeJS.ProcessEnv; timeoutMs?: number; port?: number; workers?: number} = {}): Promise<ServerProcess> {
+export function startServer(dir: string, options: {env?: NodeJS.ProcessEnv; timeoutMs?: number; port?: number; workers?: number; json?: boolean} = {}): Promise<ServerProcess> {
   const args = [BIN, 'license-server', 'start', dir, '--host', '127.0.0.1', '--port', String(options.port ?? 0)]
   if (options.workers !== undefined) args.push('--workers', String(options.workers))
+  if (options.json) args.push('--json')
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {...process.env, XWAY_DEBUG: '', ...options.env},
@@ -60,15 +62,18 @@ export function startServer(dir: string, options: {env?: NodeJS.ProcessEnv; time
       reject(new Error(`the license server did not start within the time limit: ${out}${err}`))
     }, options.timeoutMs ?? 20_000)
     const onData = (): void => {
-      const match = /^listening on (https:\/\/127\.0\.0\.1:(\d+)\/SmartTransport)$/m.exec(out)
+      // on stdout, or on stderr under --json
+      const match = /^listening on (https:\/\/127\.0\.0\.1:(\d+)\/SmartTransport)$/m.exec(options.json ? err : out)
       if (!match) return
       clearTimeout(timer)
       child.stdout!.off('data', onData)
+      child.stderr!.off('data', onData)
       resolve({
         child,
         url: match[1]!,
         port: Number(match[2]),
         stdout: () => out,
+        stderr: () => err,
         async stop(signal = 'SIGTERM', timeoutMs = 15_000) {
           if (child.exitCode === null && child.signalCode === null) child.kill(signal)
           const kill = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
@@ -79,6 +84,7 @@ export function startServer(dir: string, options: {env?: NodeJS.ProcessEnv; time
       })
     }
     child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
     child.on('exit', (code) => {
       clearTimeout(timer)
       reject(new Error(`the license server exited (${code}) before it was ready: ${out}${err}`))
@@ -253,4 +259,10 @@ export async function pool<T>(count: number, concurrency: number, job: (i: numbe
     }
   }))
   return results
+}
+
+/** The worker processes of a `start --workers N` server: the children of its primary. */
+export function workerPids(server: ServerProcess): number[] {
+  const r = spawnSync('ps', ['-o', 'pid=', '--ppid', String(server.child.pid)], {encoding: 'utf8'})
+  return r.stdout.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0)
 }
