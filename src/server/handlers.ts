@@ -2,7 +2,6 @@ import {createPublicKey, randomBytes, type KeyObject} from 'node:crypto'
 import {isIP} from 'node:net'
 import type {TLSSocket} from 'node:tls'
 import {now} from '../clock.js'
-import {issueCertificate} from '../crypto/x509.js'
 import {formatUdi, isUdi} from '../licensing/codes.js'
 import {isLicenseType, zeroCounts, type LicenseCounts} from '../licensing/license-types.js'
 import {
@@ -10,7 +9,8 @@ import {
   type AuthorizeReply, type DeregisterReply, type PingReply, type ProductInfo, type RegisterReply, type RenewRegistrationReply,
 } from '../licensing/protocol.js'
 import {canonicalPublicKey, identityOfCertificate} from '../licensing/transport-security.js'
-import {IDENTITY_CERT_DAYS, certificateStart, tokenHash, type ServerFiles} from './admin.js'
+import {IDENTITY_CERT_DAYS, certificateStart, tokenHash} from './admin.js'
+import {issueIdentityCertificate, MAX_NAME_LENGTH, type IdentityIssuer} from './identity-certificate.js'
 import {unknownInstance, type LicenseStore, type Requester} from './store.js'
 
 // The agent-facing operations: a parsed request in, a reply object out, or a
@@ -20,7 +20,8 @@ import {unknownInstance, type LicenseStore, type Requester} from './store.js'
 
 export interface ServerContext {
   store: LicenseStore
-  files: ServerFiles
+  /** the lab CA, ready to issue identity certificates */
+  issuer: IdentityIssuer
 }
 
 function badRequest(message: string): LicenseServerError {
@@ -116,14 +117,8 @@ function usageCounts(value: unknown): LicenseCounts {
 function identityCertificate(ctx: ServerContext, udi: string, organization: string, key: KeyObject): {pem: string; serial: string} {
   const serial = randomBytes(16)
   serial[0] = (serial[0]! & 0x7f) | 0x40
-  const pem = issueCertificate({
-    subject: {commonName: udi, organization: organization.slice(0, 64)},
-    subjectKey: key,
-    issuer: {certPem: ctx.files.caPem, key: ctx.files.caKey},
-    notBefore: certificateStart(),
-    days: IDENTITY_CERT_DAYS,
-    serial,
-    extKeyUsage: ['clientAuth'],
+  const pem = issueIdentityCertificate(ctx.issuer, {
+    commonName: udi, organization: organization.slice(0, MAX_NAME_LENGTH), subjectKey: key, serial, notBefore: certificateStart(), days: IDENTITY_CERT_DAYS,
   })
   return {pem, serial: serial.toString('hex').toUpperCase()}
 }
@@ -145,6 +140,7 @@ async function register(ctx: ServerContext, params: Record<string, unknown>): Pr
   if (typeof token !== 'string' || token.length === 0 || token.length > 1024) throw badRequest('params.token must be the registration token.')
   const udi = params.udi
   if (!isUdi(udi)) throw badRequest('params.udi must be a UDI (PID:<pid>,SN:<serial>).')
+  if (udi.length > MAX_NAME_LENGTH) throw badRequest(`params.udi is longer than ${MAX_NAME_LENGTH} characters: it cannot name an identity certificate.`)
   const info = product(params.product)
   if (formatUdi(info.pid, info.serial) !== udi) throw badRequest('params.udi does not match params.product pid and serial.')
   const {hostname, ip} = hostAndIp(params)
@@ -156,7 +152,7 @@ async function register(ctx: ServerContext, params: Record<string, unknown>): Pr
   const pre = await ctx.store.checkToken(hash, at)
   const cert = identityCertificate(ctx, udi, pre.smartAccount, key)
   const record = await ctx.store.register({
-    tokenHash: hash, udi, publicKey: canonicalPublicKey(key), certSerial: cert.serial, product: info, hostname, ip,
+    tokenHash: hash, token: pre, udi, publicKey: canonicalPublicKey(key), certSerial: cert.serial, product: info, hostname, ip,
     force: params.force === true, at,
   })
   return {

@@ -7,6 +7,7 @@ import {LicenseServerError, MAX_REQUEST_BYTES, TRANSPORT_PATH} from '../licensin
 import {TLS_CIPHERS, TLS_MIN_VERSION} from '../licensing/transport-security.js'
 import {checkStoreOwner, loadServerFiles, openServerStore} from './admin.js'
 import {handle, type ServerContext} from './handlers.js'
+import {identityIssuer} from './identity-certificate.js'
 import {DatabaseUnavailableError} from './sql.js'
 import type {LicenseStore} from './store.js'
 
@@ -102,7 +103,7 @@ export async function startLicenseServer(dir: string, options: ServerOptions = {
   const limit = options.maxBodyBytes ?? MAX_REQUEST_BYTES
   const files = loadServerFiles(dir)
   const store = await openServingStore(dir, {migrated: options.migrated, connections: options.connections ?? 10})
-  const ctx: ServerContext = {store, files}
+  const ctx: ServerContext = {store, issuer: identityIssuer(files.caPem, files.caKey)}
   const stats = {requests: 0, errors: 0}
   let closing = false
 

@@ -123,9 +123,19 @@ DROP TABLE IF EXISTS nonces;
 DELETE FROM meta WHERE key = 'schemaVersion';
 `
 
+// Every registration with a token used to add one to the token's row: all registrations
+// then waited for each other on that row (PostgreSQL held its lock through the commit).
+// The number of registrations a token made is in the event log (events `registered` and
+// `reregistered` carry the token id); only a token with a use limit is written, its
+// `uses_left`, which is what a limit needs.
+const V3 = `
+ALTER TABLE tokens DROP COLUMN uses;
+`
+
 export const MIGRATIONS: readonly Migration[] = [
   {version: 1, name: 'accounts, licenses, tokens, instances, allocations, reservations, events', sql: {sqlite: V1_SQLITE, postgres: V1_POSTGRES}},
   {version: 2, name: 'agents authenticate by TLS client certificate: request nonces dropped', sql: {sqlite: V2, postgres: V2}},
+  {version: 3, name: 'token uses counted from the event log: tokens.uses dropped', sql: {sqlite: V3, postgres: V3}},
 ]
 
 /** The schema this version of xway reads and writes. */

@@ -139,6 +139,7 @@ export class PostgresDatabase implements SqlDatabase {
 
   async transaction<T>(fn: (q: SqlRunner) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (this.closed) throw new FailedError('The license database connection is closed.')
+    if (options.oneStatement && options.readOnly) return this.statementAlone(fn)
     for (let attempt = 1; ; attempt++) {
       let client: pg.PoolClient
       try {
@@ -171,6 +172,29 @@ export class PostgresDatabase implements SqlDatabase {
           await pause(Math.random() * 5 * attempt)
           continue
         }
+        throw err
+      } finally {
+        client.release(broken)
+      }
+    }
+  }
+
+  /** A read of one statement, in autocommit (a kept connection that died while idle: once more on a new one). */
+  private async statementAlone<T>(fn: (q: SqlRunner) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient
+      try {
+        client = await this.pool.connect()
+      } catch (err) {
+        throw unavailable(this.url, err)
+      }
+      let broken = false
+      try {
+        return await fn(this.runner(client))
+      } catch (err) {
+        broken = isConnectionLoss(err)
+        if (broken && attempt === 1) continue
+        if (broken) throw unavailable(this.url, err)
         throw err
       } finally {
         client.release(broken)

@@ -14,7 +14,7 @@ import {unknownInstance} from './store.js'
 
 // The license store in the SQL that SQLite and PostgreSQL share. Every public method is one
 // transaction. Writers lock what they read before they change it, always in the same order
-// (token → instance → reservation → the virtual account's license rows, by type), so that
+// (a limited token → instance → reservation → the virtual account's license rows, by type), so that
 // PostgreSQL's row locks serialize them as SQLite's write lock does and no two of them wait
 // for each other. The counters are also guarded by CHECK constraints: a bug that would
 // over-allocate aborts its transaction instead of corrupting the pool.
@@ -316,10 +316,10 @@ export class SqlLicenseStore implements LicenseStore {
 
   // ---------------------------------------------------------------- agent exchanges
 
-  private async token(q: SqlRunner, tokenHash: string, at: Date, lock: boolean): Promise<TokenRecord> {
+  private async token(q: SqlRunner, tokenHash: string, at: Date): Promise<TokenRecord> {
     const row = await q.get<{id: string; va: string; smart_account: string; expires_at: string; uses_left: number | null; export_controlled: number}>(
       `SELECT t.id, t.va, va.smart_account, t.expires_at, t.uses_left, t.export_controlled
-        FROM tokens t JOIN virtual_accounts va ON va.name = t.va WHERE t.hash = ?${lock ? this.db.forUpdate('t') : ''}`, [tokenHash])
+        FROM tokens t JOIN virtual_accounts va ON va.name = t.va WHERE t.hash = ?`, [tokenHash])
     if (!row) throw new LicenseServerError('token-invalid', 'The registration token is not valid: no such token on this license server.')
     if (Date.parse(row.expires_at) <= at.getTime()) {
       throw new LicenseServerError('token-expired', `The registration token expired at ${row.expires_at}.`)
@@ -331,36 +331,40 @@ export class SqlLicenseStore implements LicenseStore {
   }
 
   checkToken(tokenHash: string, at: Date): Promise<TokenRecord> {
-    return this.read((q) => this.token(q, tokenHash, at, false))
+    return this.db.transaction((q) => this.token(q, tokenHash, at), {readOnly: true, oneStatement: true})
   }
 
   async identity(udi: string): Promise<InstanceIdentity | null> {
-    const row = await this.read((q) => this.instanceRow(q, udi, false))
+    const row = await this.db.transaction((q) => this.instanceRow(q, udi, false), {readOnly: true, oneStatement: true})
     if (!row) return null
     return {udi: row.udi, va: row.va, smartAccount: row.smart_account, publicKey: row.public_key, exportControlled: exportText(row.export_controlled)}
   }
 
   register(input: RegistrationInput): Promise<RegistrationRecord> {
     return this.write(async (q) => {
-      const token = await this.token(q, input.tokenHash, input.at, true)
-      const existing = await this.instanceRow(q, input.udi, true)
+      const token = input.token && Date.parse(input.token.expiresAt) > input.at.getTime() ? input.token : await this.token(q, input.tokenHash, input.at)
+      if (token.usesLeft !== null) {
+        // a token with a use limit: one use, under its row's lock (another registration may have taken the last)
+        const taken = await q.run('UPDATE tokens SET uses_left = uses_left - 1 WHERE id = ? AND uses_left > 0', [token.id])
+        if (taken === 0) throw new LicenseServerError('token-used-up', 'The registration token has been used as many times as it allows.')
+      }
+      const at = input.at.toISOString()
+      const values = [token.va, input.hostname, input.ip, input.publicKey, input.certSerial, JSON.stringify(input.product), token.exportControlled ? 1 : 0, token.id, at, at]
+      // a new UDI, the common case, in one statement; one already there is locked and judged
+      const inserted = await q.run(`INSERT INTO instances (va, hostname, ip, public_key, cert_serial, product, export_controlled, token_id, registered_at, last_seen_at, udi, renewed_at, status)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 'registered') ON CONFLICT (udi) DO NOTHING`, [...values, input.udi])
+      const existing = inserted === 1 ? undefined : await this.instanceRow(q, input.udi, true)
       if (existing && !input.force && !sameKey(existing.public_key, input.publicKey)) {
         throw new LicenseServerError('already-registered', `The product instance ${input.udi} is already registered (virtual account ${existing.va}).`, {
           actions: ['Reregister with force ("Reregister this product instance if it is already registered"), or remove the instance on the license server.'],
         })
       }
-      const at = input.at.toISOString()
-      const values = [token.va, input.hostname, input.ip, input.publicKey, input.certSerial, JSON.stringify(input.product), token.exportControlled ? 1 : 0, token.id, at, at]
       if (existing) {
         // a reregistration starts from nothing held: the agent reports its usage right after registering
         await this.releaseAllocations(q, existing.udi, existing.va)
         await q.run(`UPDATE instances SET va = ?, hostname = ?, ip = ?, public_key = ?, cert_serial = ?, product = ?, export_controlled = ?, token_id = ?,
           registered_at = ?, renewed_at = NULL, last_seen_at = ?, status = 'registered' WHERE udi = ?`, [...values, input.udi])
-      } else {
-        await q.run(`INSERT INTO instances (va, hostname, ip, public_key, cert_serial, product, export_controlled, token_id, registered_at, last_seen_at, udi, renewed_at, status)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 'registered')`, [...values, input.udi])
       }
-      await q.run('UPDATE tokens SET uses = uses + 1, uses_left = CASE WHEN uses_left IS NULL THEN NULL ELSE uses_left - 1 END WHERE id = ?', [token.id])
       await this.event(q, input.at, existing ? 'reregistered' : 'registered', token.va, input.udi, {
         token: token.id, hostname: input.hostname, from: existing && existing.va !== token.va ? existing.va : undefined,
       })

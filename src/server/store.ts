@@ -51,6 +51,11 @@ export interface TokenRecord {
 
 export interface RegistrationInput {
   tokenHash: string
+  /**
+   * The token as checkToken just read it, to spare reading it again: what it says never
+   * changes but its uses left, which the registering transaction takes under its lock.
+   */
+  token?: TokenRecord
   udi: string
   /** canonical SPKI PEM (transport-security.ts canonicalPublicKey) */
   publicKey: string

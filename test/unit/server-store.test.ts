@@ -1,5 +1,6 @@
-import {spawn} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import {generateKeyPairSync, randomBytes} from 'node:crypto'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import Database from 'better-sqlite3'
@@ -16,7 +17,7 @@ import {SqliteDatabase} from '../../src/server/sqlite.js'
 import {openStore, type DatabaseConfig, type LicenseStore, type Requester} from '../../src/server/store.js'
 import {ownTempDir} from '../e2e/license-server-helpers.js'
 import {BACKENDS, sharedPostgres, type Backend, type PostgresServer} from '../support/postgres.js'
-import {ROOT} from '../support/run.js'
+import {hasCommand, ROOT} from '../support/run.js'
 
 // The store contract: the same cases against SQLite and against PostgreSQL. One server folder
 // per backend (init costs three RSA keys); each case uses its own virtual account.
@@ -265,6 +266,21 @@ function contract(backend: Backend): void {
     await consistent(va)
   })
 
+  it('20 registrations at once with a token for 5 uses: exactly 5 succeed; a bad token among them fails alone', async () => {
+    const va = await freshVa()
+    const limited = await tokenCreate(DIR, {virtualAccount: va, uses: 5})
+    const outcomes = await Promise.allSettled([
+      ...Array.from({length: 20}, () => register(limited.token)),
+      register('no-such-token'),
+    ])
+    const codes = outcomes.map((o) => (o.status === 'fulfilled' ? 'registered' : (o.reason as LicenseServerError).serverCode))
+    assert.is(codes.filter((c) => c === 'registered').length, 5)
+    assert.is(codes.filter((c) => c === 'token-used-up').length, 15)
+    assert.is(codes.at(-1), 'token-invalid')
+    assert.is((await store.instances(va)).length, 5)
+    assert.is(await serverCode(store.checkToken(tokenHash(limited.token), at())), 'token-used-up')
+  })
+
   it('the database refuses over-allocation and negative counts even when code would try it (CHECK constraints)', async () => {
     const va = await freshVa({rms: 2})
     const attempt = async (sql: string): Promise<string> => {
@@ -291,15 +307,44 @@ function contract(backend: Backend): void {
   })
 
   if (backend === 'sqlite') {
-    it('SQLite runs in WAL mode with full sync and a busy timeout', () => {
+    it('SQLite runs in WAL mode with a busy timeout; the WAL is synced by the store itself (synchronous NORMAL)', () => {
       const db = new SqliteDatabase(join(DIR, 'server.db'))
       try {
         assert.is(db.db.pragma('journal_mode', {simple: true}), 'wal')
-        assert.is(db.db.pragma('synchronous', {simple: true}), 2)
+        assert.is(db.db.pragma('synchronous', {simple: true}), 1)
         assert.ok(Number(db.db.pragma('busy_timeout', {simple: true})) >= 1000)
       } finally {
         void db.close()
       }
+    })
+
+    it('a write is reported only after the WAL holding it is fsynced (traced with strace)', async () => {
+      if (!hasCommand('strace')) {
+        console.log('  (strace is not installed: the fsync order is not traced)')
+        return
+      }
+      const trace = join(temp.path, 'strace.log')
+      const script = `
+        const {SqliteDatabase} = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src/server/sqlite.ts')).href)})
+        const db = new SqliteDatabase(process.argv[1])
+        await db.transaction((q) => q.run("INSERT INTO meta (key, value) VALUES ('durability-probe', 'x') ON CONFLICT (key) DO UPDATE SET value = value || 'x'"))
+        process.stdout.write('ACKNOWLEDGED')
+        await db.close()`
+      const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=openat,pwrite64,fdatasync,fsync,write', '-o', trace, process.execPath, '--import', 'tsx', '--input-type=module', '-e', script, join(DIR, 'server.db')],
+        {cwd: ROOT, encoding: 'utf8', timeout: 60_000})
+      assert.is(r.status, 0, r.stderr)
+      assert.is(r.stdout, 'ACKNOWLEDGED')
+      const lines = readFileSync(trace, 'utf8').split('\n')
+      // the descriptors of the WAL: SQLite's, which it writes, and the store's, which it syncs
+      const walFds = new Set(lines.map((l) => /openat\([^"]*"[^"]*server\.db-wal", [^)]*\)\s+= (\d+)/.exec(l)?.[1]).filter((fd): fd is string => fd !== undefined))
+      const onWal = (l: string, call: string): boolean => [...walFds].some((fd) => l.includes(`${call}(${fd},`) || l.includes(`${call}(${fd})`))
+      const ack = lines.findIndex((l) => /write\(1, "ACKNOWLEDGED"/.test(l))
+      const lastWalWrite = lines.findLastIndex((l, i) => i < ack && onWal(l, 'pwrite64'))
+      const sync = lines.findIndex((l, i) => i > lastWalWrite && i < ack && (onWal(l, 'fdatasync') || onWal(l, 'fsync')) && /= 0\s*$/.test(l))
+      assert.ok(walFds.size >= 2, `the WAL was opened by SQLite and by the store: ${[...walFds].join(', ')}`)
+      assert.ok(ack > 0, 'the acknowledgement was traced')
+      assert.ok(lastWalWrite >= 0, 'the commit wrote the WAL')
+      assert.ok(sync > lastWalWrite, `an fsync comes after the commit's writes and before the acknowledgement:\n${lines.slice(Math.max(0, lastWalWrite - 2), ack + 1).join('\n')}`)
     })
   }
 
@@ -346,6 +391,8 @@ function migrations(backend: Backend): void {
         await q.run(`INSERT INTO virtual_accounts (name, smart_account, created_at) VALUES ('lab', 'Acme', '2025-01-01T00:00:00.000Z')`)
         for (const type of ['rms', 'room', 'desktop']) await q.run(`INSERT INTO licenses (va, type, owned) VALUES ('lab', ?, 7)`, [type])
         await q.run(`INSERT INTO nonces (udi, nonce, expires) VALUES ('PID:X,SN:1', 'n', 1)`)
+        await q.run(`INSERT INTO tokens (id, hash, va, created_at, expires_at, uses_left, uses, export_controlled)
+          VALUES ('t1', 'h1', 'lab', '2025-01-01T00:00:00.000Z', '2099-01-01T00:00:00.000Z', 2, 3, 1)`)
       })
     } finally {
       await old.close()
@@ -355,19 +402,20 @@ function migrations(backend: Backend): void {
       assert.unreachable('a current open of an older database must be refused')
     } catch (err) {
       assert.instance(err, BadInputError)
-      assert.match((err as Error).message, /schema version 1; this xway needs version 2/)
+      assert.match((err as Error).message, new RegExp(`schema version 1; this xway needs version ${SCHEMA_VERSION}`))
     }
     const store = await openStore(config, {mode: 'migrate'})
     try {
       assert.is(await store.schemaVersion(), SCHEMA_VERSION)
       assert.equal((await store.pool('lab')).licenses.map((l) => l.owned), [7, 7, 7])
+      assert.is((await store.checkToken('h1', new Date())).usesLeft, 2, 'a limited token keeps what it has left')
     } finally {
       await store.close()
     }
     const check = db()
     try {
       const recorded = await check.transaction((q) => q.all<{version: number}>('SELECT version FROM schema_migrations ORDER BY version'), {readOnly: true})
-      assert.equal(recorded.map((r) => r.version), [1, 2])
+      assert.equal(recorded.map((r) => r.version), MIGRATIONS.map((m) => m.version))
       assert.is(await check.transaction(async (q) => {
         try {
           await q.get('SELECT COUNT(*) AS n FROM nonces')
@@ -415,7 +463,7 @@ function migrations(backend: Backend): void {
     const check = db()
     try {
       const versions = await check.transaction((q) => q.all<{version: number}>('SELECT version FROM schema_migrations ORDER BY version'), {readOnly: true})
-      assert.equal(versions.map((v) => v.version), [1, 2])
+      assert.equal(versions.map((v) => v.version), MIGRATIONS.map((m) => m.version))
     } finally {
       await check.close()
     }
@@ -456,7 +504,7 @@ function migrations(backend: Backend): void {
         await store.close()
       }
       const check = new Database(path)
-      assert.equal((check.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Array<{version: number}>).map((r) => r.version), [1, 2])
+      assert.equal((check.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Array<{version: number}>).map((r) => r.version), MIGRATIONS.map((m) => m.version))
       check.close()
     })
   }
