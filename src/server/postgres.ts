@@ -139,7 +139,8 @@ export class PostgresDatabase implements SqlDatabase {
 
   async transaction<T>(fn: (q: SqlRunner) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (this.closed) throw new FailedError('The license database connection is closed.')
-    if (options.oneStatement && options.readOnly) return this.statementAlone(fn)
+    // one read statement is consistent by itself: autocommit, no BEGIN and COMMIT
+    const alone = options.oneStatement === true && options.readOnly === true
     for (let attempt = 1; ; attempt++) {
       let client: pg.PoolClient
       try {
@@ -150,14 +151,14 @@ export class PostgresDatabase implements SqlDatabase {
       let broken = false
       let begun = false
       try {
-        await client.query(options.readOnly ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN')
-        begun = true
+        if (!alone) await client.query(options.readOnly ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN')
+        begun = !alone
         const result = await fn(this.runner(client))
-        await client.query('COMMIT')
+        if (!alone) await client.query('COMMIT')
         return result
       } catch (err) {
         broken = isConnectionLoss(err)
-        if (!broken) {
+        if (!broken && !alone) {
           try {
             await client.query('ROLLBACK')
           } catch {
@@ -168,33 +169,10 @@ export class PostgresDatabase implements SqlDatabase {
         if (broken && !begun && attempt === 1) continue
         if (broken) throw unavailable(this.url, err)
         const code = (err as {code?: unknown})?.code
-        if (typeof code === 'string' && RETRY_CODES.has(code) && attempt < MAX_ATTEMPTS) {
+        if (!alone && typeof code === 'string' && RETRY_CODES.has(code) && attempt < MAX_ATTEMPTS) {
           await pause(Math.random() * 5 * attempt)
           continue
         }
-        throw err
-      } finally {
-        client.release(broken)
-      }
-    }
-  }
-
-  /** A read of one statement, in autocommit (a kept connection that died while idle: once more on a new one). */
-  private async statementAlone<T>(fn: (q: SqlRunner) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      let client: pg.PoolClient
-      try {
-        client = await this.pool.connect()
-      } catch (err) {
-        throw unavailable(this.url, err)
-      }
-      let broken = false
-      try {
-        return await fn(this.runner(client))
-      } catch (err) {
-        broken = isConnectionLoss(err)
-        if (broken && attempt === 1) continue
-        if (broken) throw unavailable(this.url, err)
         throw err
       } finally {
         client.release(broken)
