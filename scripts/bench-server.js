@@ -6,10 +6,13 @@
 //               new-connection requests, the floor the license server is measured against;
 //   sqlite-1    `license-server start` on SQLite, one process;
 //   postgres-2  `license-server start --workers 2` on a private PostgreSQL (fsync on).
-// Prints the rates, p50/p99 latency, and the ratios SPEC 8 sets: each server ≥ 0.7× bare,
-// PostgreSQL with 2 workers ≥ SQLite with 1. Agent keys are generated before the timed part.
+// The three run side by side and are measured in turns (--rounds rounds of --seconds each),
+// so that the machine's other load weighs on all alike; each rate is the median of its
+// rounds, latencies are over all its requests. Prints the rates, p50/p99 latency, and the
+// ratios SPEC 8 sets: each server ≥ 0.7× bare, PostgreSQL with 2 workers ≥ SQLite with 1.
+// Agent keys are generated before the timed part.
 // Needs the build (dist/) and PostgreSQL (XWAY_PG_BIN, default /usr/lib/postgresql/15/bin).
-// Usage: node scripts/bench-server.js [--agents 50] [--seconds 5]
+// Usage: node scripts/bench-server.js [--agents 50] [--seconds 3] [--rounds 3]
 import {spawn} from 'node:child_process'
 import {generateKeyPair} from 'node:crypto'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
@@ -19,10 +22,11 @@ import {cpus, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 import {tsImport} from 'tsx/esm/api'
-import {arg, bin, dist, root} from './bench-lib.js'
+import {arg, bin, dist, median, root} from './bench-lib.js'
 
 const AGENTS = arg('agents', 50)
-const SECONDS = arg('seconds', 5)
+const SECONDS = arg('seconds', 3)
+const ROUNDS = arg('rounds', 3)
 const TARGET_RATE = 300
 const TARGET_RATIO_TO_BARE = 0.7
 
@@ -126,7 +130,8 @@ function post(url, ca, body) {
   })
 }
 
-async function phase(name, agents, send, seconds) {
+/** All agents send for `seconds`; returns the rate and the latencies (ms) of the requests that succeeded. */
+async function phase(agents, send, seconds) {
   const latencies = []
   let errors = 0
   let firstError = null
@@ -144,20 +149,18 @@ async function phase(name, agents, send, seconds) {
       }
     }
   }))
-  const elapsed = (performance.now() - started) / 1000
-  latencies.sort((a, b) => a - b)
-  const pct = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN)
-  const result = {name, rate: latencies.length / elapsed, p50: pct(0.5), p99: pct(0.99), count: latencies.length, errors}
-  if (seconds >= 1) {
-    console.log(`${name.padEnd(30)} ${String(result.count).padStart(6)} in ${elapsed.toFixed(2)} s = ${result.rate.toFixed(0).padStart(5)}/s; ` +
-      `latency p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms; errors ${errors}${firstError ? ` (${firstError})` : ''}`)
-  }
-  return result
+  return {rate: latencies.length / ((performance.now() - started) / 1000), latencies, errors, firstError}
 }
 
-async function measure(name, url, ca, send, agents) {
-  await phase(`${name} (warm-up)`, agents, send, 1)
-  return phase(name, agents, send, SECONDS)
+function summary(name, phases) {
+  const latencies = phases.flatMap((p) => p.latencies).sort((a, b) => a - b)
+  const pct = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN)
+  const errors = phases.reduce((n, p) => n + p.errors, 0)
+  const firstError = phases.find((p) => p.firstError)?.firstError
+  const result = {name, rate: median(phases.map((p) => p.rate)), p50: pct(0.5), p99: pct(0.99), errors}
+  console.log(`${name.padEnd(24)} ${result.rate.toFixed(0).padStart(5)}/s (rounds: ${phases.map((p) => p.rate.toFixed(0)).join(', ')}); ` +
+    `latency p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms; errors ${errors}${firstError ? ` (${firstError})` : ''}`)
+  return result
 }
 
 function ratio(name, value, target) {
@@ -179,16 +182,19 @@ try {
   const pgFolder = await makeFolder('postgres', await postgres.createDatabase('bench'))
 
   const bare = await serve(['--input-type=module', '-e', BARE, sqlite.dir])
-  const bareResult = await measure('bare HTTPS, 1 process', bare.url, sqlite.ca, () => post(bare.url, sqlite.ca, '{"method":"ping","params":{}}'), agents)
-  await stop(bare.child)
-
   const one = await serve([bin, 'license-server', 'start', sqlite.dir, '--port', '0'])
-  const sqliteResult = await measure('SQLite, 1 worker', one.url, sqlite.ca, (agent) => post(one.url, sqlite.ca, registration(agent, sqlite.token)), agents)
-  await stop(one.child)
-
   const two = await serve([bin, 'license-server', 'start', pgFolder.dir, '--port', '0', '--workers', '2'])
-  const pgResult = await measure('PostgreSQL, 2 workers', two.url, pgFolder.ca, (agent) => post(two.url, pgFolder.ca, registration(agent, pgFolder.token)), agents)
-  await stop(two.child)
+  const configs = [
+    {name: 'bare HTTPS, 1 process', send: () => post(bare.url, sqlite.ca, '{"method":"ping","params":{}}'), phases: []},
+    {name: 'SQLite, 1 worker', send: (agent) => post(one.url, sqlite.ca, registration(agent, sqlite.token)), phases: []},
+    {name: 'PostgreSQL, 2 workers', send: (agent) => post(two.url, pgFolder.ca, registration(agent, pgFolder.token)), phases: []},
+  ]
+  for (const config of configs) await phase(agents, config.send, 1) // warm-up: JIT, prepared statements, connections
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const config of configs) config.phases.push(await phase(agents, config.send, SECONDS))
+  }
+  const [bareResult, sqliteResult, pgResult] = configs.map((c) => summary(c.name, c.phases))
+  for (const s of [bare, one, two]) await stop(s.child)
 
   const stored = (await admin.instances(pgFolder.dir, {virtualAccount: 'bench'})).instances.length
   console.log(`instances stored: SQLite ${(await admin.instances(sqlite.dir, {virtualAccount: 'bench'})).instances.length}, PostgreSQL ${stored}`)
