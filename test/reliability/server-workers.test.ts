@@ -154,4 +154,33 @@ test('kill -9 of one worker under load: nothing acknowledged is lost, counts sta
   assert.is((await register(options, again, SERVER.token)).status, 'registered')
 })
 
+test('--workers 2 on SQLite: one file, two processes, every registration stored and counters consistent', async () => {
+  const sqlite = await makeServer(join(temp.path, 'sqlite-server'), {rms: 20})
+  const s = await startServer(sqlite.dir, {workers: 2, json: true})
+  try {
+    assert.is(workerPids(s).length, 2)
+    const options: ClientOptions = {target: {url: s.url}, trustAnchors: [sqlite.ca], timeoutMs: 30_000}
+    const group = agents.slice(0, 30).map((a, i) => withSerial(a, `Q${String(i).padStart(6, '0')}`))
+    const results = await pool(group.length, group.length, async (i) => {
+      await register(options, group[i]!, sqlite.token)
+      return authorize(options, group[i]!, {rms: 1})
+    })
+    assert.ok(results.every((r) => r.ok), results.filter((r) => !r.ok).map((r) => String((r as {error: unknown}).error)).join('\n'))
+    const granted = results.reduce((n, r) => n + (r as {value: AuthorizeReply}).value.licenses[0]!.granted, 0)
+    assert.is(granted, 20, 'the 20 licenses, no more')
+    const store = await openStore(databaseOf(sqlite.dir))
+    try {
+      assert.is((await store.instances('lab')).length, 30)
+      const consistency = await store.consistency('lab')
+      assert.ok(consistency.ok, consistency.problems.join('; '))
+      assert.is((await store.pool('lab')).licenses[0]!.inUse, 20)
+    } finally {
+      await store.close()
+    }
+  } finally {
+    const stopped = await s.stop('SIGTERM')
+    assert.equal(stopped, {code: 0, signal: null})
+  }
+})
+
 test.run()
