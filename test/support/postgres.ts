@@ -72,8 +72,17 @@ export async function startPostgres(options: {fsync?: boolean} = {}): Promise<Po
   const ids = postgresIds()
   writeFileSync(join(root, 'pwfile'), password + '\n', {mode: 0o600})
   if (ids) chownTree(root, ids)
-  const spawnOptions = {cwd: root, env: {PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C'}, ...(ids ?? {})}
 
+  try {
+    return await launch(root, data, user, password, ids, options)
+  } catch (err) {
+    rmSync(root, {recursive: true, force: true})
+    throw err
+  }
+}
+
+async function launch(root: string, data: string, user: string, password: string, ids: {uid: number; gid: number} | null, options: {fsync?: boolean}): Promise<PostgresServer> {
+  const spawnOptions = {cwd: root, env: {PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C'}, ...(ids ?? {})}
   execFileSync(join(PG_BIN, 'initdb'), ['-D', data, '-U', user, `--pwfile=${join(root, 'pwfile')}`, '--auth-host=scram-sha-256', '--auth-local=trust',
     '-E', 'UTF8', '--locale=C', '--no-sync'], {...spawnOptions, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000})
   rmSync(join(root, 'pwfile'), {force: true})
@@ -134,7 +143,12 @@ export async function startPostgres(options: {fsync?: boolean} = {}): Promise<Po
   }
 
   let databases = 0
-  await start()
+  try {
+    await start()
+  } catch (err) {
+    process.off('exit', onExit)
+    throw err
+  }
   return {
     port,
     user,

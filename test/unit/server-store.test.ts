@@ -339,7 +339,8 @@ function contract(backend: Backend): void {
       const walFds = new Set(lines.map((l) => /openat\([^"]*"[^"]*server\.db-wal", [^)]*\)\s+= (\d+)/.exec(l)?.[1]).filter((fd): fd is string => fd !== undefined))
       const onWal = (l: string, call: string): boolean => [...walFds].some((fd) => l.includes(`${call}(${fd},`) || l.includes(`${call}(${fd})`))
       const ack = lines.findIndex((l) => /write\(1, "ACKNOWLEDGED"/.test(l))
-      const lastWalWrite = lines.findLastIndex((l, i) => i < ack && onWal(l, 'pwrite64'))
+      let lastWalWrite = -1
+      for (let i = 0; i < ack; i++) if (onWal(lines[i]!, 'pwrite64')) lastWalWrite = i
       const sync = lines.findIndex((l, i) => i > lastWalWrite && i < ack && (onWal(l, 'fdatasync') || onWal(l, 'fsync')) && /= 0\s*$/.test(l))
       assert.ok(walFds.size >= 2, `the WAL was opened by SQLite and by the store: ${[...walFds].join(', ')}`)
       assert.ok(ack > 0, 'the acknowledgement was traced')
