@@ -5,9 +5,9 @@ import type {TLSSocket} from 'node:tls'
 import {FailedError, UsageError, XwayError} from '../errors.js'
 import {LicenseServerError, MAX_REQUEST_BYTES, TRANSPORT_PATH} from '../licensing/protocol.js'
 import {TLS_CIPHERS, TLS_MIN_VERSION} from '../licensing/transport-security.js'
-import {checkStoreOwner, loadServerFiles, openServerStore} from './admin.js'
+import {IDENTITY_CERT_DAYS, certificateStart, checkStoreOwner, loadServerFiles, openServerStore} from './admin.js'
 import {handle, type ServerContext} from './handlers.js'
-import {identityIssuer} from './identity-certificate.js'
+import {identityAuthority} from './identity-certificate.js'
 import {DatabaseUnavailableError} from './sql.js'
 import type {LicenseStore} from './store.js'
 
@@ -103,7 +103,9 @@ export async function startLicenseServer(dir: string, options: ServerOptions = {
   const limit = options.maxBodyBytes ?? MAX_REQUEST_BYTES
   const files = loadServerFiles(dir)
   const store = await openServingStore(dir, {migrated: options.migrated, connections: options.connections ?? 10})
-  const ctx: ServerContext = {store, issuer: identityIssuer(files.caPem, files.caKey)}
+  // this process's identity CA: it outlives, by a year of uptime, the identity certificates it issues
+  const issuer = identityAuthority({caPem: files.caPem, caKey: files.caKey}, {notBefore: certificateStart(), days: IDENTITY_CERT_DAYS + 366})
+  const ctx: ServerContext = {store, issuer}
   const stats = {requests: 0, errors: 0}
   let closing = false
 

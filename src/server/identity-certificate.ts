@@ -1,4 +1,4 @@
-import {createHash, sign, X509Certificate, type KeyObject} from 'node:crypto'
+import {createHash, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject} from 'node:crypto'
 import {derToPem} from '../crypto/x509.js'
 import {BadInputError} from '../errors.js'
 
@@ -6,9 +6,18 @@ import {BadInputError} from '../errors.js'
 // the hot path of the license server. crypto/x509.ts (node-forge) builds any certificate;
 // this builds the one shape of identity certificate directly as DER around node:crypto's
 // signature, because forge's work (its big-number key conversion and two ASN.1
-// serialisations) was most of the cost of a registration. The bytes are exactly those
-// issueCertificate makes for the same input (test/unit/server-identity-certificate.test.ts
-// compares them), so nothing downstream can tell the two apart.
+// serialisations) was most of the cost of a registration. Signed by an RSA key, the bytes
+// are exactly those issueCertificate makes for the same input
+// (test/unit/server-identity-certificate.test.ts compares them).
+//
+// The server does not sign identity certificates with the lab CA's RSA key itself: an RSA
+// signature costs about as much as the TLS handshake of the registration, and the two
+// together halved the registrations a process could make. Each server process makes an
+// identity CA at start, an ECDSA P-256 key (signatures some twenty times cheaper) with a
+// certificate the lab CA signs, and issues identity certificates with it. The agent gets
+// its certificate and the identity CA's together and presents both; the server checks the
+// chain up to the lab CA, so a certificate one process issued is accepted by every process
+// and every copy of the folder, and by the same process after a restart.
 
 const DAY_MS = 24 * 60 * 60 * 1000
 
@@ -33,6 +42,7 @@ const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex
 // the constant pieces, DER
 const VERSION_3 = hex('a0 03 02 01 02')
 const SHA256_WITH_RSA = hex('30 0d 06 09 2a 86 48 86 f7 0d 01 01 0b 05 00')
+const ECDSA_WITH_SHA256 = hex('30 0a 06 08 2a 86 48 ce 3d 04 03 02')
 const OID_ORGANIZATION = hex('06 03 55 04 0a')
 const OID_COMMON_NAME = hex('06 03 55 04 03')
 const TRUE = hex('01 01 ff')
@@ -44,29 +54,44 @@ const KEY_USAGE = seq(hex('06 03 55 1d 0f'), TRUE, octets(hex('03 02 05 a0')))
 const EXT_KEY_USAGE = seq(hex('06 03 55 1d 25'), octets(seq(hex('06 08 2b 06 01 05 05 07 03 02'))))
 const OID_SUBJECT_KEY_ID = hex('06 03 55 1d 0e')
 const OID_AUTHORITY_KEY_ID = hex('06 03 55 1d 23')
+/** basicConstraints, critical, a CA that issues end entities only (pathLen 0) */
+const CA_BASIC_CONSTRAINTS = seq(hex('06 03 55 1d 13'), TRUE, octets(hex('30 06 01 01 ff 02 01 00')))
+/** keyUsage, critical: digitalSignature, keyCertSign, cRLSign */
+const CA_KEY_USAGE = seq(hex('06 03 55 1d 0f'), TRUE, octets(hex('03 02 01 86')))
 
-/** RFC 5280 4.2.1.2 method (1), as crypto/x509.ts computes it: SHA-1 of the PKCS#1 public key. */
+/**
+ * RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING's contents (for
+ * RSA, the PKCS#1 key, as crypto/x509.ts computes it).
+ */
 function keyIdentifier(publicKey: KeyObject): Buffer {
-  return createHash('sha1').update(publicKey.export({type: 'pkcs1', format: 'der'})).digest()
+  const bitString = elements(publicKey.export({type: 'spki', format: 'der'}))[1]!
+  const {start} = header(bitString, 0)
+  return createHash('sha1').update(bitString.subarray(start + 1)).digest()
 }
 
-/** The elements inside a DER SEQUENCE (definite lengths only, as DER has). */
-function elements(der: Buffer): Buffer[] {
-  const header = (offset: number): {start: number; end: number} => {
-    let n = der[offset + 1]!
-    let start = offset + 2
-    if (n & 0x80) {
-      const bytes = n & 0x7f
-      n = 0
-      for (let i = 0; i < bytes; i++) n = n * 256 + der[start + i]!
-      start += bytes
-    }
-    return {start, end: start + n}
+function signatureAlgorithm(key: KeyObject): Buffer {
+  return key.asymmetricKeyType === 'ec' ? ECDSA_WITH_SHA256 : SHA256_WITH_RSA
+}
+
+/** Where the content of the DER element at `offset` starts and ends (definite lengths only, as DER has). */
+function header(der: Buffer, offset: number): {start: number; end: number} {
+  let n = der[offset + 1]!
+  let start = offset + 2
+  if (n & 0x80) {
+    const bytes = n & 0x7f
+    n = 0
+    for (let i = 0; i < bytes; i++) n = n * 256 + der[start + i]!
+    start += bytes
   }
-  const outer = header(0)
+  return {start, end: start + n}
+}
+
+/** The elements inside a DER SEQUENCE. */
+function elements(der: Buffer): Buffer[] {
+  const outer = header(der, 0)
   const out: Buffer[] = []
   for (let offset = outer.start; offset < outer.end;) {
-    const {end} = header(offset)
+    const {end} = header(der, offset)
     out.push(der.subarray(offset, end))
     offset = end
   }
@@ -93,16 +118,60 @@ export interface IdentityIssuer {
   nameDer: Buffer
   keyIdentifier: Buffer
   key: KeyObject
+  /** PEM certificates to send with each certificate it issues, up to (not including) the lab CA */
+  chain: string
 }
 
-/** The lab CA as an issuer of identity certificates (read once per server process). */
-export function identityIssuer(caPem: string, caKey: KeyObject): IdentityIssuer {
+/** A CA certificate as an issuer (its own key, the chain above it not included). */
+export function identityIssuer(caPem: string, caKey: KeyObject, chain = ''): IdentityIssuer {
   const ca = new X509Certificate(caPem)
   const tbs = elements(ca.raw)[0]!
   const fields = elements(tbs)
   // version [0] is present in every v3 certificate: serial, signature, issuer, validity, subject
   const subject = fields[0]![0] === 0xa0 ? fields[5]! : fields[4]!
-  return {nameDer: Buffer.from(subject), keyIdentifier: keyIdentifier(ca.publicKey), key: caKey}
+  return {nameDer: Buffer.from(subject), keyIdentifier: keyIdentifier(ca.publicKey), key: caKey, chain}
+}
+
+function name(organization: string, commonName: string): Buffer {
+  return seq(set(seq(OID_ORGANIZATION, utf8(organization))), set(seq(OID_COMMON_NAME, utf8(commonName))))
+}
+
+function certificate(issuer: IdentityIssuer, tbsParts: {serial: Buffer; notBefore: Date; days: number; subject: Buffer; subjectKey: KeyObject; extensions: Buffer[]}): string {
+  const algorithm = signatureAlgorithm(issuer.key)
+  const notAfter = new Date(tbsParts.notBefore.getTime() + tbsParts.days * DAY_MS)
+  const tbs = seq(
+    VERSION_3,
+    positiveInteger(tbsParts.serial),
+    algorithm,
+    issuer.nameDer,
+    seq(time(tbsParts.notBefore), time(notAfter)),
+    tbsParts.subject,
+    tbsParts.subjectKey.export({type: 'spki', format: 'der'}),
+    tlv(0xa3, seq(...tbsParts.extensions)),
+  )
+  const signature = sign('sha256', tbs, issuer.key)
+  return derToPem(seq(tbs, algorithm, tlv(0x03, Buffer.from([0]), signature)))
+}
+
+/**
+ * This process's identity CA: a new ECDSA P-256 key and its certificate, issued by the lab
+ * CA for as long as identity certificates last; identity certificates go out with it.
+ */
+export function identityAuthority(lab: {caPem: string; caKey: KeyObject}, options: {notBefore: Date; days: number}): IdentityIssuer {
+  const {privateKey, publicKey} = generateKeyPairSync('ec', {namedCurve: 'P-256'})
+  const serial = randomBytes(16)
+  serial[0] = (serial[0]! & 0x7f) | 0x40
+  const root = identityIssuer(lab.caPem, lab.caKey)
+  const pem = certificate(root, {
+    serial, notBefore: options.notBefore, days: options.days, subject: name('xway lab', 'xway lab identity CA'), subjectKey: publicKey,
+    extensions: [
+      CA_BASIC_CONSTRAINTS,
+      CA_KEY_USAGE,
+      seq(OID_SUBJECT_KEY_ID, octets(octets(keyIdentifier(publicKey)))),
+      seq(OID_AUTHORITY_KEY_ID, octets(seq(tlv(0x80, root.keyIdentifier)))),
+    ],
+  })
+  return identityIssuer(pem, privateKey, pem)
 }
 
 export interface IdentityCertificateInput {
@@ -119,35 +188,25 @@ export interface IdentityCertificateInput {
 /** RFC 5280's upper bound of a common name and an organization name. */
 export const MAX_NAME_LENGTH = 64
 
-/** An identity certificate: CN = the UDI, O = the smart account, clientAuth, signed RSA-SHA256 by the lab CA. PEM. */
+/**
+ * An identity certificate: CN = the UDI, O = the smart account, clientAuth, signed by the
+ * issuer (ECDSA or RSA, with SHA-256). PEM, followed by the issuer's chain.
+ */
 export function issueIdentityCertificate(issuer: IdentityIssuer, input: IdentityCertificateInput): string {
   for (const [label, value] of [['common name', input.commonName], ['organization', input.organization]] as const) {
     if (value === '' || value.length > MAX_NAME_LENGTH || /[\0-\x1f]/.test(value)) {
       throw new BadInputError(`A certificate ${label} is 1 to ${MAX_NAME_LENGTH} printable characters, not ${JSON.stringify(value)}.`)
     }
   }
-  const subject = seq(
-    set(seq(OID_ORGANIZATION, utf8(input.organization))),
-    set(seq(OID_COMMON_NAME, utf8(input.commonName))),
-  )
-  const notAfter = new Date(input.notBefore.getTime() + input.days * DAY_MS)
-  const extensions = tlv(0xa3, seq(
-    BASIC_CONSTRAINTS,
-    KEY_USAGE,
-    EXT_KEY_USAGE,
-    seq(OID_SUBJECT_KEY_ID, octets(octets(keyIdentifier(input.subjectKey)))),
-    seq(OID_AUTHORITY_KEY_ID, octets(seq(tlv(0x80, issuer.keyIdentifier)))),
-  ))
-  const tbs = seq(
-    VERSION_3,
-    positiveInteger(input.serial),
-    SHA256_WITH_RSA,
-    issuer.nameDer,
-    seq(time(input.notBefore), time(notAfter)),
-    subject,
-    input.subjectKey.export({type: 'spki', format: 'der'}),
-    extensions,
-  )
-  const signature = sign('sha256', tbs, issuer.key)
-  return derToPem(seq(tbs, SHA256_WITH_RSA, tlv(0x03, Buffer.from([0]), signature)))
+  const pem = certificate(issuer, {
+    serial: input.serial, notBefore: input.notBefore, days: input.days, subject: name(input.organization, input.commonName), subjectKey: input.subjectKey,
+    extensions: [
+      BASIC_CONSTRAINTS,
+      KEY_USAGE,
+      EXT_KEY_USAGE,
+      seq(OID_SUBJECT_KEY_ID, octets(octets(keyIdentifier(input.subjectKey)))),
+      seq(OID_AUTHORITY_KEY_ID, octets(seq(tlv(0x80, issuer.keyIdentifier)))),
+    ],
+  })
+  return pem + issuer.chain
 }

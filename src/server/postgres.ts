@@ -139,8 +139,8 @@ export class PostgresDatabase implements SqlDatabase {
 
   async transaction<T>(fn: (q: SqlRunner) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (this.closed) throw new FailedError('The license database connection is closed.')
-    // one read statement is consistent by itself: autocommit, no BEGIN and COMMIT
-    const alone = options.oneStatement === true && options.readOnly === true
+    // one statement is atomic by itself: autocommit, no BEGIN and COMMIT
+    const alone = options.oneStatement === true
     for (let attempt = 1; ; attempt++) {
       let client: pg.PoolClient
       try {

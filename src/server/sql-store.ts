@@ -340,9 +340,25 @@ export class SqlLicenseStore implements LicenseStore {
     return {udi: row.udi, va: row.va, smartAccount: row.smart_account, publicKey: row.public_key, exportControlled: exportText(row.export_controlled)}
   }
 
-  register(input: RegistrationInput): Promise<RegistrationRecord> {
+  async register(input: RegistrationInput): Promise<RegistrationRecord> {
+    const fresh = input.token && Date.parse(input.token.expiresAt) > input.at.getTime() ? input.token : undefined
+    if (fresh && fresh.usesLeft === null && this.db.dialect === 'postgres') {
+      // the common case, a new UDI with an unlimited token, in one statement (PostgreSQL can
+      // insert in a WITH clause; SQLite cannot, and needs no round trips saved)
+      const at = input.at.toISOString()
+      const inserted = await this.db.transaction((q) => q.run(`WITH created AS (
+          INSERT INTO instances (va, hostname, ip, public_key, cert_serial, product, export_controlled, token_id, registered_at, last_seen_at, udi, renewed_at, status)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 'registered') ON CONFLICT (udi) DO NOTHING RETURNING udi, va)
+        INSERT INTO events (at, kind, va, udi, detail) SELECT ?, 'registered', va, udi, ? FROM created`, [
+        fresh.va, input.hostname, input.ip, input.publicKey, input.certSerial, JSON.stringify(input.product), fresh.exportControlled ? 1 : 0, fresh.id, at, at, input.udi,
+        at, JSON.stringify({token: fresh.id, hostname: input.hostname}),
+      ]), {oneStatement: true})
+      if (inserted === 1) {
+        return {udi: input.udi, smartAccount: fresh.smartAccount, virtualAccount: fresh.va, exportControlled: exportText(fresh.exportControlled), reregistered: false}
+      }
+    }
     return this.write(async (q) => {
-      const token = input.token && Date.parse(input.token.expiresAt) > input.at.getTime() ? input.token : await this.token(q, input.tokenHash, input.at)
+      const token = fresh ?? await this.token(q, input.tokenHash, input.at)
       if (token.usesLeft !== null) {
         // a token with a use limit: one use, under its row's lock (another registration may have taken the last)
         const taken = await q.run('UPDATE tokens SET uses_left = uses_left - 1 WHERE id = ? AND uses_left > 0', [token.id])

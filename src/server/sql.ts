@@ -18,7 +18,7 @@ export interface SqlRunner {
 export interface TransactionOptions {
   /** reads only: one consistent snapshot, no write lock */
   readOnly?: boolean
-  /** fn runs a single statement, consistent by itself: no BEGIN and COMMIT around it (PostgreSQL: two round trips saved) */
+  /** fn runs a single statement, atomic by itself: no BEGIN and COMMIT around it (PostgreSQL: two round trips saved) */
   oneStatement?: boolean
 }
 

@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 import {generateRsaKey, privateKeyPem} from '../../src/crypto/keys.js'
-import {issueCertificate} from '../../src/crypto/x509.js'
+import {issueCertificate, splitPemBundle} from '../../src/crypto/x509.js'
 import {call, testConnection, TransportError, type ClientOptions} from '../../src/licensing/client.js'
 import {encodeRequest, LicenseServerError} from '../../src/licensing/protocol.js'
 import {tokenCreate} from '../../src/server/admin.js'
@@ -81,9 +81,11 @@ test('register → authorize → out-of-compliance → deregister against a real
   assert.is(reg.status, 'registered')
   assert.is(reg.virtualAccount, 'lab')
   assert.is(reg.exportControlled, 'Allowed')
-  const cert = new X509Certificate(reg.identityCertificate)
+  // the identity certificate, then the server's identity CA, which the lab CA certified
+  const [cert, identityCa] = splitPemBundle(reg.identityCertificate).map((pem) => new X509Certificate(pem)) as [X509Certificate, X509Certificate]
   assert.match(cert.subject, /CN=PID:EXPWY-VE-M-K9\\?,SN:T0000000/)
-  assert.ok(cert.checkIssued(new X509Certificate(SERVER.ca)) && cert.verify(new X509Certificate(SERVER.ca).publicKey), 'identity certificate issued by the lab CA')
+  assert.ok(cert.checkIssued(identityCa) && cert.verify(identityCa.publicKey), 'identity certificate issued by the identity CA')
+  assert.ok(identityCa.ca && identityCa.checkIssued(new X509Certificate(SERVER.ca)) && identityCa.verify(new X509Certificate(SERVER.ca).publicKey), 'the identity CA certified by the lab CA')
   assert.ok(Date.parse(cert.validFrom) < Date.now(), 'valid from before the real time')
 
   assert.is((await authorize(options, a, {rms: 7, room: 1})).status, 'authorized')

@@ -1,9 +1,14 @@
+import {spawnSync} from 'node:child_process'
 import {generateKeyPairSync, randomBytes, X509Certificate} from 'node:crypto'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 import {issueCertificate} from '../../src/crypto/x509.js'
 import {identityOfCertificate} from '../../src/licensing/transport-security.js'
-import {identityIssuer, issueIdentityCertificate} from '../../src/server/identity-certificate.js'
+import {splitPemBundle} from '../../src/crypto/x509.js'
+import {identityAuthority, identityIssuer, issueIdentityCertificate} from '../../src/server/identity-certificate.js'
 
 // The server's direct builder of identity certificates makes exactly the bytes that
 // crypto/x509.ts (node-forge) makes for the same input, over varied names, serials and dates.
@@ -47,6 +52,42 @@ test('an identity certificate verifies against the lab CA and names its instance
   assert.ok(cert.verify(new X509Certificate(caPem).publicKey))
   assert.ok(cert.checkIssued(new X509Certificate(caPem)))
   assert.equal(identityOfCertificate(cert.raw)?.udi, 'PID:EXPWY-VE-M-K9,SN:0A1B2C3D')
+})
+
+test('a server process issues through its own ECDSA identity CA, which the lab CA certified; openssl verifies the chain for TLS client use', () => {
+  const authority = identityAuthority({caPem, caKey: ca.privateKey}, {notBefore: new Date(Date.now() - 86_400_000), days: 3650})
+  const bundle = issueIdentityCertificate(authority, {
+    commonName: 'PID:EXPWY-VE-M-K9,SN:0A1B2C3D', organization: 'Acme', subjectKey: subjects[0]!.publicKey, serial: randomBytes(16), notBefore: new Date(Date.now() - 86_400_000), days: 365,
+  })
+  const [leafPem, intermediatePem, ...rest] = splitPemBundle(bundle)
+  assert.equal(rest, [], 'the certificate and the identity CA, no more')
+  const leaf = new X509Certificate(leafPem!)
+  const intermediate = new X509Certificate(intermediatePem!)
+  const root = new X509Certificate(caPem)
+  assert.ok(intermediate.ca, 'the identity CA is a CA')
+  assert.is(intermediate.publicKey.asymmetricKeyType, 'ec')
+  assert.ok(intermediate.checkIssued(root) && intermediate.verify(root.publicKey), 'certified by the lab CA')
+  assert.ok(leaf.checkIssued(intermediate) && leaf.verify(intermediate.publicKey), 'the identity certificate is signed by the identity CA')
+  assert.not.ok(leaf.verify(root.publicKey))
+  assert.equal(identityOfCertificate(leaf.raw)?.udi, 'PID:EXPWY-VE-M-K9,SN:0A1B2C3D')
+
+  const dir = mkdtempSync(join(tmpdir(), 'xway-identity-'))
+  try {
+    writeFileSync(join(dir, 'ca.pem'), caPem)
+    writeFileSync(join(dir, 'intermediate.pem'), intermediatePem!)
+    writeFileSync(join(dir, 'leaf.pem'), leafPem!)
+    const verify = (purpose: string) => spawnSync('openssl', ['verify', '-CAfile', join(dir, 'ca.pem'), '-untrusted', join(dir, 'intermediate.pem'), '-purpose', purpose, join(dir, 'leaf.pem')], {encoding: 'utf8'})
+    const client = verify('sslclient')
+    assert.is(client.status, 0, client.stdout + client.stderr)
+    assert.match(client.stdout, /leaf\.pem: OK/)
+    // for a client only: it cannot pose as a server
+    assert.is.not(verify('sslserver').status, 0)
+    // and it needs its identity CA: the lab CA alone did not sign it
+    const alone = spawnSync('openssl', ['verify', '-CAfile', join(dir, 'ca.pem'), join(dir, 'leaf.pem')], {encoding: 'utf8'})
+    assert.is.not(alone.status, 0)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
 })
 
 test.run()

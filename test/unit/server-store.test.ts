@@ -83,11 +83,13 @@ function contract(backend: Backend): void {
     return va
   }
 
-  const register = async (token: string, options: {udi?: string; key?: string; force?: boolean} = {}): Promise<Requester & {exportControlled: string; virtualAccount: string; reregistered: boolean}> => {
+  const register = async (token: string, options: {udi?: string; key?: string; force?: boolean; checked?: boolean} = {}): Promise<Requester & {exportControlled: string; virtualAccount: string; reregistered: boolean}> => {
     const udi = options.udi ?? `PID:EXPWY-VE-M-K9,SN:S${String(++serial).padStart(7, '0')}`
     const key = options.key ?? KEY
+    // `checked`: as the server does, with the token checkToken read just before
+    const checked = options.checked ? await store.checkToken(tokenHash(token), at()) : undefined
     const r = await store.register({
-      tokenHash: tokenHash(token), udi, publicKey: key, certSerial: randomBytes(8).toString('hex'),
+      tokenHash: tokenHash(token), token: checked, udi, publicKey: key, certSerial: randomBytes(8).toString('hex'),
       product: {pid: 'EXPWY-VE-M-K9', serial: udi.split('SN:')[1]!}, hostname: 'exp', ip: '192.0.2.1', force: options.force ?? false, at: at(),
     })
     return {udi, publicKey: key, exportControlled: r.exportControlled, virtualAccount: r.virtualAccount, reregistered: r.reregistered}
@@ -205,6 +207,25 @@ function contract(backend: Backend): void {
     assert.is(await serverCode(register(once.token)), 'token-used-up')
     const past = await tokenCreate(DIR, {virtualAccount: va, expiresIn: '1h'})
     assert.is(await serverCode(store.checkToken(tokenHash(past.token), new Date(Date.now() + 2 * 3600_000))), 'token-expired')
+  })
+
+  it('a registration with the token checked just before stores the same: instance, event, and a second one is a reregistration', async () => {
+    const va = await freshVa({rms: 2})
+    const {token} = await tokenCreate(DIR, {virtualAccount: va, exportControlled: false})
+    const a = await register(token, {checked: true})
+    assert.equal([a.virtualAccount, a.exportControlled, a.reregistered], [va, 'Not Allowed', false])
+    const listed = (await store.instances(va))[0]!
+    assert.equal([listed.udi, listed.hostname, listed.status, listed.exportControlled], [a.udi, 'exp', 'registered', 'Not Allowed'])
+    assert.is((await store.identity(a.udi))!.publicKey, KEY)
+    assert.is((await store.authorize(a, usage(2), at())).status, 'authorized')
+    const again = await register(token, {udi: a.udi, checked: true})
+    assert.is(again.reregistered, true)
+    assert.is((await line(va, 'rms')).inUse, 0, 'a reregistration releases what it held')
+    assert.is(await serverCode(register(token, {udi: a.udi, key: OTHER_KEY, checked: true})), 'already-registered')
+    const limited = await tokenCreate(DIR, {virtualAccount: va, uses: 1})
+    await register(limited.token, {checked: true})
+    assert.is(await serverCode(register(limited.token, {checked: false})), 'token-used-up')
+    await consistent(va)
   })
 
   it('export control follows the token', async () => {
@@ -330,22 +351,26 @@ function contract(backend: Backend): void {
         await db.transaction((q) => q.run("INSERT INTO meta (key, value) VALUES ('durability-probe', 'x') ON CONFLICT (key) DO UPDATE SET value = value || 'x'"))
         process.stdout.write('ACKNOWLEDGED')
         await db.close()`
-      const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=openat,pwrite64,fdatasync,fsync,write', '-o', trace, process.execPath, '--import', 'tsx', '--input-type=module', '-e', script, join(DIR, 'server.db')],
+      // -y prints the file behind each descriptor: `fdatasync(27</…/server.db-wal>)`
+      const r = spawnSync('strace', ['-f', '-qq', '-y', '-e', 'trace=pwrite64,fdatasync,fsync,write', '-o', trace, process.execPath, '--import', 'tsx', '--input-type=module', '-e', script, join(DIR, 'server.db')],
         {cwd: ROOT, encoding: 'utf8', timeout: 60_000})
       assert.is(r.status, 0, r.stderr)
       assert.is(r.stdout, 'ACKNOWLEDGED')
       const lines = readFileSync(trace, 'utf8').split('\n')
-      // the descriptors of the WAL: SQLite's, which it writes, and the store's, which it syncs
-      const walFds = new Set(lines.map((l) => /openat\([^"]*"[^"]*server\.db-wal", [^)]*\)\s+= (\d+)/.exec(l)?.[1]).filter((fd): fd is string => fd !== undefined))
-      const onWal = (l: string, call: string): boolean => [...walFds].some((fd) => l.includes(`${call}(${fd},`) || l.includes(`${call}(${fd})`))
-      const ack = lines.findIndex((l) => /write\(1, "ACKNOWLEDGED"/.test(l))
+      const ack = lines.findIndex((l) => /write\(1<[^>]*>, "ACKNOWLEDGED"/.test(l) || /write\(1, "ACKNOWLEDGED"/.test(l))
       let lastWalWrite = -1
-      for (let i = 0; i < ack; i++) if (onWal(lines[i]!, 'pwrite64')) lastWalWrite = i
-      const sync = lines.findIndex((l, i) => i > lastWalWrite && i < ack && (onWal(l, 'fdatasync') || onWal(l, 'fsync')) && /= 0\s*$/.test(l))
-      assert.ok(walFds.size >= 2, `the WAL was opened by SQLite and by the store: ${[...walFds].join(', ')}`)
+      for (let i = 0; i < ack; i++) if (/pwrite64\(\d+<[^>]*server\.db-wal>/.test(lines[i]!)) lastWalWrite = i
+      // a sync of the WAL that starts after the commit's last write and completes (= 0) before the acknowledgement
+      let synced = false
+      for (let i = lastWalWrite + 1; i < ack && !synced; i++) {
+        const start = /^(\d+)\s+(?:fdatasync|fsync)\(\d+<[^>]*server\.db-wal>\)(.*)$/.exec(lines[i]!)
+        if (!start) continue
+        if (/= 0\s*$/.test(start[2]!)) synced = true
+        else synced = lines.slice(i + 1, ack).some((l) => l.startsWith(`${start[1]} `) && /<\.\.\. (?:fdatasync|fsync) resumed>.*= 0\s*$/.test(l))
+      }
       assert.ok(ack > 0, 'the acknowledgement was traced')
       assert.ok(lastWalWrite >= 0, 'the commit wrote the WAL')
-      assert.ok(sync > lastWalWrite, `an fsync comes after the commit's writes and before the acknowledgement:\n${lines.slice(Math.max(0, lastWalWrite - 2), ack + 1).join('\n')}`)
+      assert.ok(synced, `an fsync of the WAL comes after the commit's writes and before the acknowledgement:\n${lines.slice(Math.max(0, lastWalWrite - 2), ack + 1).join('\n')}`)
     })
   }
 
