@@ -114,13 +114,19 @@ function usageCounts(value: unknown): LicenseCounts {
   return counts
 }
 
-function identityCertificate(ctx: ServerContext, udi: string, organization: string, key: KeyObject): {pem: string; serial: string} {
+function newSerial(): Buffer {
   const serial = randomBytes(16)
   serial[0] = (serial[0]! & 0x7f) | 0x40
+  return serial
+}
+
+const serialText = (serial: Buffer): string => serial.toString('hex').toUpperCase()
+
+function identityCertificate(ctx: ServerContext, udi: string, organization: string, key: KeyObject, serial = newSerial()): {pem: string; serial: string} {
   const pem = issueIdentityCertificate(ctx.issuer, {
     commonName: udi, organization: organization.slice(0, MAX_NAME_LENGTH), subjectKey: key, serial, notBefore: certificateStart(), days: IDENTITY_CERT_DAYS,
   })
-  return {pem, serial: serial.toString('hex').toUpperCase()}
+  return {pem, serial: serialText(serial)}
 }
 
 export function handle(ctx: ServerContext, method: string, params: Record<string, unknown>, socket: TLSSocket): Promise<unknown> {
@@ -147,14 +153,14 @@ async function register(ctx: ServerContext, params: Record<string, unknown>): Pr
   if (params.force !== undefined && typeof params.force !== 'boolean') throw badRequest('params.force must be true or false.')
   const key = parsePublicKey(params.publicKey)
   const at = now()
-  const hash = tokenHash(token)
-  // a bad token costs no certificate; the transaction checks it again
-  const pre = await ctx.store.checkToken(hash, at)
-  const cert = identityCertificate(ctx, udi, pre.smartAccount, key)
+  // the certificate is made once the registration is stored (with its serial): a bad token
+  // costs no certificate, and the smart account it names is the one the transaction read
+  const serial = newSerial()
   const record = await ctx.store.register({
-    tokenHash: hash, token: pre, udi, publicKey: canonicalPublicKey(key), certSerial: cert.serial, product: info, hostname, ip,
+    tokenHash: tokenHash(token), udi, publicKey: canonicalPublicKey(key), certSerial: serialText(serial), product: info, hostname, ip,
     force: params.force === true, at,
   })
+  const cert = identityCertificate(ctx, udi, record.smartAccount, key, serial)
   return {
     status: 'registered', udi, smartAccount: record.smartAccount, virtualAccount: record.virtualAccount,
     exportControlled: record.exportControlled, identityCertificate: cert.pem, identityCertificateSerial: cert.serial,

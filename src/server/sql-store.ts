@@ -341,24 +341,30 @@ export class SqlLicenseStore implements LicenseStore {
   }
 
   async register(input: RegistrationInput): Promise<RegistrationRecord> {
-    const fresh = input.token && Date.parse(input.token.expiresAt) > input.at.getTime() ? input.token : undefined
-    if (fresh && fresh.usesLeft === null && this.db.dialect === 'postgres') {
-      // the common case, a new UDI with an unlimited token, in one statement (PostgreSQL can
-      // insert in a WITH clause; SQLite cannot, and needs no round trips saved)
+    if (this.db.dialect === 'postgres') {
+      // the common case, a new UDI with a valid unlimited token, in one statement (PostgreSQL
+      // can write inside WITH; SQLite cannot, and has no round trips to save); anything else,
+      // and every refusal with its reason, takes the transaction below
       const at = input.at.toISOString()
-      const inserted = await this.db.transaction((q) => q.run(`WITH created AS (
+      const created = await this.db.transaction((q) => q.get<{va: string; smart_account: string; export_controlled: number}>(`WITH token AS (
+          SELECT t.id, t.va, va.smart_account, t.export_controlled FROM tokens t JOIN virtual_accounts va ON va.name = t.va
+          WHERE t.hash = ? AND t.expires_at > ? AND t.uses_left IS NULL),
+        created AS (
           INSERT INTO instances (va, hostname, ip, public_key, cert_serial, product, export_controlled, token_id, registered_at, last_seen_at, udi, renewed_at, status)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 'registered') ON CONFLICT (udi) DO NOTHING RETURNING udi, va)
-        INSERT INTO events (at, kind, va, udi, detail) SELECT ?, 'registered', va, udi, ? FROM created`, [
-        fresh.va, input.hostname, input.ip, input.publicKey, input.certSerial, JSON.stringify(input.product), fresh.exportControlled ? 1 : 0, fresh.id, at, at, input.udi,
-        at, JSON.stringify({token: fresh.id, hostname: input.hostname}),
+          SELECT token.va, ?, ?, ?, ?, ?, token.export_controlled, token.id, ?, ?, ?, NULL, 'registered' FROM token
+          ON CONFLICT (udi) DO NOTHING RETURNING udi, va, token_id),
+        logged AS (
+          INSERT INTO events (at, kind, va, udi, detail)
+          SELECT ?, 'registered', created.va, created.udi, json_build_object('token', created.token_id, 'hostname', CAST(? AS TEXT))::text FROM created)
+        SELECT token.va, token.smart_account, token.export_controlled FROM token JOIN created ON created.token_id = token.id`, [
+        input.tokenHash, at, input.hostname, input.ip, input.publicKey, input.certSerial, JSON.stringify(input.product), at, at, input.udi, at, input.hostname,
       ]), {oneStatement: true})
-      if (inserted === 1) {
-        return {udi: input.udi, smartAccount: fresh.smartAccount, virtualAccount: fresh.va, exportControlled: exportText(fresh.exportControlled), reregistered: false}
+      if (created) {
+        return {udi: input.udi, smartAccount: created.smart_account, virtualAccount: created.va, exportControlled: exportText(created.export_controlled), reregistered: false}
       }
     }
     return this.write(async (q) => {
-      const token = fresh ?? await this.token(q, input.tokenHash, input.at)
+      const token = await this.token(q, input.tokenHash, input.at)
       if (token.usesLeft !== null) {
         // a token with a use limit: one use, under its row's lock (another registration may have taken the last)
         const taken = await q.run('UPDATE tokens SET uses_left = uses_left - 1 WHERE id = ? AND uses_left > 0', [token.id])

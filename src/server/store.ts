@@ -51,14 +51,10 @@ export interface TokenRecord {
 
 export interface RegistrationInput {
   tokenHash: string
-  /**
-   * The token as checkToken just read it, to spare reading it again: what it says never
-   * changes but its uses left, which the registering transaction takes under its lock.
-   */
-  token?: TokenRecord
   udi: string
   /** canonical SPKI PEM (transport-security.ts canonicalPublicKey) */
   publicKey: string
+  /** the serial of the identity certificate the server issues once the registration is stored */
   certSerial: string
   product: ProductInfo
   hostname: string | null

@@ -83,13 +83,11 @@ function contract(backend: Backend): void {
     return va
   }
 
-  const register = async (token: string, options: {udi?: string; key?: string; force?: boolean; checked?: boolean} = {}): Promise<Requester & {exportControlled: string; virtualAccount: string; reregistered: boolean}> => {
+  const register = async (token: string, options: {udi?: string; key?: string; force?: boolean} = {}): Promise<Requester & {exportControlled: string; virtualAccount: string; reregistered: boolean}> => {
     const udi = options.udi ?? `PID:EXPWY-VE-M-K9,SN:S${String(++serial).padStart(7, '0')}`
     const key = options.key ?? KEY
-    // `checked`: as the server does, with the token checkToken read just before
-    const checked = options.checked ? await store.checkToken(tokenHash(token), at()) : undefined
     const r = await store.register({
-      tokenHash: tokenHash(token), token: checked, udi, publicKey: key, certSerial: randomBytes(8).toString('hex'),
+      tokenHash: tokenHash(token), udi, publicKey: key, certSerial: randomBytes(8).toString('hex'),
       product: {pid: 'EXPWY-VE-M-K9', serial: udi.split('SN:')[1]!}, hostname: 'exp', ip: '192.0.2.1', force: options.force ?? false, at: at(),
     })
     return {udi, publicKey: key, exportControlled: r.exportControlled, virtualAccount: r.virtualAccount, reregistered: r.reregistered}
@@ -209,22 +207,38 @@ function contract(backend: Backend): void {
     assert.is(await serverCode(store.checkToken(tokenHash(past.token), new Date(Date.now() + 2 * 3600_000))), 'token-expired')
   })
 
-  it('a registration with the token checked just before stores the same: instance, event, and a second one is a reregistration', async () => {
+  /** Rows of a query straight on the database (SQLite file or PostgreSQL), beside the store. */
+  const raw = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => {
+    if (backend === 'sqlite') {
+      const db = new Database(join(DIR, 'server.db'), {readonly: true})
+      try {
+        return db.prepare(sql).all(...params) as T[]
+      } finally {
+        db.close()
+      }
+    }
+    const url = new URL((databaseOf(DIR) as Extract<DatabaseConfig, {kind: 'postgres'}>).url)
+    let n = 0
+    return pg!.query<T>(url.pathname.slice(1), sql.replace(/\?/g, () => `$${++n}`), params)
+  }
+
+  it('a registration stores the instance and logs an event naming its token; a second one with the same key is a reregistration', async () => {
     const va = await freshVa({rms: 2})
     const {token} = await tokenCreate(DIR, {virtualAccount: va, exportControlled: false})
-    const a = await register(token, {checked: true})
+    const a = await register(token)
     assert.equal([a.virtualAccount, a.exportControlled, a.reregistered], [va, 'Not Allowed', false])
     const listed = (await store.instances(va))[0]!
     assert.equal([listed.udi, listed.hostname, listed.status, listed.exportControlled], [a.udi, 'exp', 'registered', 'Not Allowed'])
     assert.is((await store.identity(a.udi))!.publicKey, KEY)
+    const tokenId = (await raw<{id: string}>('SELECT id FROM tokens WHERE hash = ?', [tokenHash(token)]))[0]!.id
+    const events = await raw<{kind: string; va: string; detail: string}>('SELECT kind, va, detail FROM events WHERE udi = ? ORDER BY id', [a.udi])
+    assert.equal(events.map((e) => [e.kind, e.va, JSON.parse(e.detail).token, JSON.parse(e.detail).hostname]), [['registered', va, tokenId, 'exp']])
     assert.is((await store.authorize(a, usage(2), at())).status, 'authorized')
-    const again = await register(token, {udi: a.udi, checked: true})
+    const again = await register(token, {udi: a.udi})
     assert.is(again.reregistered, true)
     assert.is((await line(va, 'rms')).inUse, 0, 'a reregistration releases what it held')
-    assert.is(await serverCode(register(token, {udi: a.udi, key: OTHER_KEY, checked: true})), 'already-registered')
-    const limited = await tokenCreate(DIR, {virtualAccount: va, uses: 1})
-    await register(limited.token, {checked: true})
-    assert.is(await serverCode(register(limited.token, {checked: false})), 'token-used-up')
+    assert.is(await serverCode(register(token, {udi: a.udi, key: OTHER_KEY})), 'already-registered')
+    assert.equal((await raw<{kind: string}>('SELECT kind FROM events WHERE udi = ? ORDER BY id', [a.udi])).map((e) => e.kind), ['registered', 'authorization', 'reregistered'])
     await consistent(va)
   })
 
