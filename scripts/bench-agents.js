@@ -20,10 +20,10 @@ const agent = await dist('src/agent/agent.js')
 
 const tmp = mkdtempSync(join(tmpdir(), 'xway-bench-agents-'))
 const dir = join(tmp, 'server')
-admin.init(dir)
-admin.accountCreate(dir, {name: 'Bench', virtualAccount: 'bench'})
-admin.licensesAdd(dir, {virtualAccount: 'bench', type: 'rms', count: 1_000_000})
-const {token} = admin.tokenCreate(dir, {virtualAccount: 'bench'})
+await admin.init(dir)
+await admin.accountCreate(dir, {name: 'Bench', virtualAccount: 'bench'})
+await admin.licensesAdd(dir, {virtualAccount: 'bench', type: 'rms', count: 1_000_000})
+const {token} = await admin.tokenCreate(dir, {virtualAccount: 'bench'})
 
 const server = spawn(process.execPath, [bin, 'license-server', 'start', dir, '--port', '0'], {stdio: ['ignore', 'pipe', 'inherit'], env: {...process.env, XWAY_NOW: ''}})
 let stopped = false

@@ -18,7 +18,7 @@ const manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf
 /** Loaded only where used, from node_modules as they are. */
 const EXTERNAL = ['node-forge', 'better-sqlite3', 'ajv', 'js-yaml', 'listr2', 'pg', 'playwright-core', '@inquirer/*', 'typescript', 'ts-node', 'tsx']
 /** Modules that find files beside themselves (`new URL('./x.js', import.meta.url)`): a command reaching one is not bundled. */
-const NOT_MOVABLE = [/dist\/src\/lifecycle\/lab\.js$/]
+const NOT_MOVABLE = [/dist\/src\/lifecycle\/lab\.js$/, /dist\/src\/server\/cluster\.js$/]
 
 // CommonJS inside an ES module bundle still calls require() for Node's built-ins
 const BANNER = "import {createRequire as __xwayCreateRequire} from 'node:module'; const require = __xwayCreateRequire(import.meta.url);"

@@ -3,20 +3,25 @@ import {XwayCommand} from '../../src/cli/base.js'
 import {init, type InitResult} from '../../src/server/admin.js'
 
 export default class LicenseServerInit extends XwayCommand<InitResult> {
-  static override description = 'Create a lab license server in DIR: SQLite database, lab CA, TLS certificate and reservation signing key; prints the path of DIR/ca.pem for profiles\' trustAnchors'
+  static override description = 'Create a lab license server in DIR: lab CA, TLS certificate and reservation signing key, and its database ' +
+    '(SQLite in DIR, or PostgreSQL with --database); prints the path of DIR/ca.pem for profiles\' trustAnchors.\n' +
+    'The PostgreSQL password is never given on the command line nor kept in DIR: set PGPASSWORD or a PGPASSFILE.'
+
   static override examples = [
     '<%= config.bin %> license-server init ./lab/server',
     '<%= config.bin %> license-server init ./lab/server --hostname licensing.lab.example --json',
+    'PGPASSWORD=… <%= config.bin %> license-server init ./lab/server --database postgres://xway@db.lab.example:5432/licensing',
   ]
 
   static override args = {dir: Args.string({required: true, description: 'folder of the license server (created if missing)'})}
   static override flags = {
     hostname: Flags.string({description: 'name (or IP) agents use to reach the server; added to the TLS certificate next to localhost and 127.0.0.1'}),
+    database: Flags.string({description: 'keep the state in this (empty) PostgreSQL database: postgres://USER@HOST:PORT/DB, without password'}),
   }
 
   async run(): Promise<InitResult> {
     const {args, flags} = await this.parse(LicenseServerInit)
-    const result = init(args.dir, {hostname: flags.hostname})
+    const result = await init(args.dir, {hostname: flags.hostname, database: flags.database})
     this.say(`License server created in ${result.dir}`)
     this.say(`Lab CA (trust anchor for profiles): ${result.caPath}`)
     return result

@@ -15,7 +15,7 @@ export default class LicenseServerInstances extends XwayCommand<{instances: Inst
 
   async run(): Promise<{instances: InstanceView[]}> {
     const {args, flags} = await this.parse(LicenseServerInstances)
-    const result = instances(args.dir, {virtualAccount: flags['virtual-account']})
+    const result = await instances(args.dir, {virtualAccount: flags['virtual-account']})
     if (result.instances.length === 0) this.say('No product instances.')
     for (const i of result.instances) {
       const held = Object.entries(i.licenses).filter(([, n]) => n > 0).map(([t, n]) => `${t}=${n}`).join(' ') || '-'

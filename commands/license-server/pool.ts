@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {XwayCommand} from '../../src/cli/base.js'
 import {pool} from '../../src/server/admin.js'
 import type {PoolView} from '../../src/server/store.js'
-import {LICENSE_TYPE_NAMES} from '../../src/licensing/protocol.js'
+import {LICENSE_TYPE_NAMES} from '../../src/licensing/license-types.js'
 
 export default class LicenseServerPool extends XwayCommand<PoolView> {
   static override description = 'Licenses of a virtual account: owned, in use, reserved, in transit, available, shortage'
@@ -12,7 +12,7 @@ export default class LicenseServerPool extends XwayCommand<PoolView> {
 
   async run(): Promise<PoolView> {
     const {args, flags} = await this.parse(LicenseServerPool)
-    const result = pool(args.dir, {virtualAccount: flags['virtual-account']})
+    const result = await pool(args.dir, {virtualAccount: flags['virtual-account']})
     this.say(`Virtual account ${result.virtualAccount}`)
     this.say(`${'License'.padEnd(24)}${'Owned'.padStart(8)}${'In use'.padStart(8)}${'Reserved'.padStart(10)}${'Transit'.padStart(9)}${'Avail.'.padStart(8)}${'Short'.padStart(8)}`)
     for (const l of result.licenses) {

@@ -10,13 +10,16 @@ import {changeUnit, openUnit, type Unit} from '../areas/open.js'
 import type {UnitTransaction} from '../unit/transaction.js'
 import {readText} from '../unit/unit.js'
 import {call, type ClientOptions, type PresentedCertificate, testConnection, TransportError, type TransportTarget} from '../licensing/client.js'
-import {type AgentRequest, type AuthorizeReply, type DeregisterReply, formatUdi, type LicenseCounts, LicenseServerError, type RegisterReply, type RenewRegistrationReply} from '../licensing/protocol.js'
+import {type AgentRequest, type AuthorizeReply, type DeregisterReply, LicenseServerError, type RegisterReply, type RenewRegistrationReply} from '../licensing/protocol.js'
+import {formatUdi} from '../licensing/codes.js'
+import type {LicenseCounts} from '../licensing/license-types.js'
 import {defaultLicensingState, type LicensingState, transportEndpoint} from '../licensing/state.js'
 import {clusterShareOf, LICENSING, readLicensing} from '../areas/licensing.js'
 import {isRegistered, isRegistrationExpired, isUnauthorized, licensingStatus, type SmartLicensingView} from '../licensing/status.js'
 import {AUTHORIZATION_RENEWAL_INTERVAL_DAYS, plusDays, plusMonths, REGISTRATION_RENEWAL_INTERVAL_MONTHS, REGISTRATION_TIMEOUT_MESSAGE, RETRY_INTERVAL_MS, USAGE_REPORT_INTERVAL_MS} from '../licensing/timers.js'
 import {assertSmartLicensing, transportTarget} from './transport.js'
 import {readTrustStore} from '../licensing/trust-store.js'
+import type {AgentCredential} from '../licensing/transport-security.js'
 
 // The smart licensing agent of a unit: registration, authorization and usage reports,
 // registration renewal, deregistration, and `sync` (what the agent's timers would have done
@@ -97,6 +100,8 @@ class AgentSession {
   readonly exchanges: ExchangeRecord[] = []
   readonly warnings: string[] = []
   private key: KeyObject | null = null
+  /** the identity certificate received in this session (staged in the transaction, not yet on disk) */
+  identityCertificate: string | null = null
   /** the last exchange could not happen (the server is unreachable from here) */
   lastOffline = false
 
@@ -154,6 +159,12 @@ class AgentSession {
     }
   }
 
+  /** The TLS client credential of a registered instance: its key and identity certificate (none before the first registration). */
+  credential(key: KeyObject): AgentCredential | undefined {
+    const certificate = this.identityCertificate ?? readText(this.files, LICENSING.agentCert)
+    return certificate ? {key, certificate} : undefined
+  }
+
   clientOptions(target: TransportTarget): ClientOptions {
     const timeout = Number(process.env.XWAY_LICENSING_TIMEOUT_MS ?? '')
     return {
@@ -168,7 +179,7 @@ class AgentSession {
    * 30042 and 30044; a server that answers (even with a refusal) means the unit is online
    * again and clears both.
    */
-  async exchange<T>(request: AgentRequest, signer: {udi: string; key: KeyObject}): Promise<Outcome<T>> {
+  async exchange<T>(request: AgentRequest, credential?: AgentCredential): Promise<Outcome<T>> {
     const record: ExchangeRecord = {method: request.method, ok: false, error: null}
     this.exchanges.push(record)
     let outcome: Outcome<T>
@@ -182,7 +193,7 @@ class AgentSession {
       outcome = {ok: false, offline: true, error}
     }
     try {
-      outcome ??= {ok: true, reply: await call<T>(this.clientOptions(target), request, signer)}
+      outcome ??= {ok: true, reply: await call<T>(this.clientOptions(target), request, credential)}
     } catch (error) {
       if (error instanceof TransportError) outcome = {ok: false, offline: true, error}
       else if (error instanceof LicenseServerError) {
@@ -285,7 +296,7 @@ async function registerExchange(s: AgentSession, token: string, force: boolean):
       product: {pid: info.pid, serial: info.serial, brand: info.brand, type: info.type, edition: info.edition, softwareVersion: info.softwareVersion},
       hostname, ip, force,
     },
-  }, {udi: s.udi, key})
+  })
   const r = s.state.registration
   if (outcome.ok) {
     const reply = outcome.reply
@@ -297,6 +308,9 @@ async function registerExchange(s: AgentSession, token: string, force: boolean):
     s.state.authorization = defaultLicensingState('smart').authorization
     s.state.usageReportedAt = null
     s.tx.write(LICENSING.agentCert, reply.identityCertificate.trim() + '\n', 0o644)
+    s.deleteIfPresent(LICENSING.pendingToken)
+    s.tx.write(LICENSING.agentCert, reply.identityCertificate.trim() + '\n', 0o644)
+    s.identityCertificate = reply.identityCertificate
     s.deleteIfPresent(LICENSING.pendingToken)
     if (reply.reregistered && force) s.warnings.push(`Reregistered: the product instance now belongs to virtual account ${reply.virtualAccount}.`)
     const auth = await authorizeExchange(s)
@@ -342,7 +356,7 @@ async function authorizeExchange(s: AgentSession): Promise<XwayError | null> {
   const key = await s.agentKey()
   const a = s.state.authorization
   a.lastAttemptAt = s.at.toISOString()
-  const outcome = await s.exchange<AuthorizeReply>({method: 'authorize', params: {usage: s.usageCounts()}}, {udi: s.udi, key})
+  const outcome = await s.exchange<AuthorizeReply>({method: 'authorize', params: {usage: s.usageCounts()}}, s.credential(key))
   if (outcome.ok) {
     const reply = outcome.reply
     s.state.authorization = {
@@ -369,7 +383,7 @@ async function renewRegistrationExchange(s: AgentSession): Promise<XwayError | n
   const {hostname, ip} = s.identity()
   const r = s.state.registration
   r.lastAttemptAt = s.at.toISOString()
-  const outcome = await s.exchange<RenewRegistrationReply>({method: 'renew-registration', params: {hostname, ip}}, {udi: s.udi, key})
+  const outcome = await s.exchange<RenewRegistrationReply>({method: 'renew-registration', params: {hostname, ip}}, s.credential(key))
   if (outcome.ok) {
     const reply = outcome.reply
     s.state.registration = {
@@ -377,6 +391,8 @@ async function renewRegistrationExchange(s: AgentSession): Promise<XwayError | n
       exportControlled: reply.exportControlled, hostnameSent: hostname, lastError: null, nextAttemptAt: null,
     }
     s.tx.write(LICENSING.agentCert, reply.identityCertificate.trim() + '\n', 0o644)
+    s.tx.write(LICENSING.agentCert, reply.identityCertificate.trim() + '\n', 0o644)
+    s.identityCertificate = reply.identityCertificate
     return null
   }
   const forgot = serverForgot(s, outcome.error)
@@ -472,7 +488,7 @@ export async function deregisterUnit(unitArg: string, at: Date): Promise<Deregis
     if (r.state === 'registered') {
       const key = s.existingKey()
       const outcome: Outcome<DeregisterReply> = key
-        ? await s.exchange<DeregisterReply>({method: 'deregister'}, {udi: s.udi, key})
+        ? await s.exchange<DeregisterReply>({method: 'deregister'}, s.credential(key))
         : {ok: false, offline: false, error: new BadInputError(`${LICENSING.agentKey} is missing: the server cannot be told.`)}
       if (outcome.ok) released = outcome.reply.released
       else if (outcome.error instanceof LicenseServerError && outcome.error.serverCode === 'unknown-instance') {

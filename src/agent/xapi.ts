@@ -1,7 +1,7 @@
 import {readUsage} from '../areas/usage.js'
 import {openUnit} from '../areas/open.js'
 import {type ErrorCode, exitCodeFor, UsageError, XwayError} from '../errors.js'
-import {makeConfirmationCode} from '../licensing/protocol.js'
+import {makeConfirmationCode} from '../licensing/codes.js'
 import {reservationCancel, reservationEnable, reservationInstall, reservationRequest, reservationReturn, reservationReturnAuthorization} from './reservation.js'
 import {readLicensing} from '../areas/licensing.js'
 import {LICENSE_NAMES, licensingStatus} from '../licensing/status.js'

@@ -1,18 +1,20 @@
 import {request as httpRequest, type IncomingMessage} from 'node:http'
 import {isIP, type Socket} from 'node:net'
 import {checkServerIdentity, connect as tlsConnect, type DetailedPeerCertificate, type TLSSocket} from 'node:tls'
-import {createHash, type KeyObject} from 'node:crypto'
+import {createHash} from 'node:crypto'
 import {BadInputError, UnreachableError} from '../errors.js'
 import {certificateInfo, derToPem} from '../crypto/x509.js'
 import {
-  LicenseServerError, MAX_REPLY_BYTES, TRANSPORT_PATH, encodeRequest, signRequest,
+  LicenseServerError, MAX_REPLY_BYTES, TRANSPORT_PATH, encodeRequest,
   type AgentRequest, type ProtocolErrorCode,
 } from './protocol.js'
+import {TLS_CIPHERS, TLS_MIN_VERSION, type AgentCredential} from './transport-security.js'
 
 // The agent's transport: HTTPS to the license server (On-Prem URL, or the Direct endpoint),
 // directly or through an HTTP proxy with CONNECT. TLS trusts the agent's trust store only,
 // never the system's, and checks the host name: a proxy that intercepts TLS with its own CA
-// is rejected with "Unknown CA", as on the appliance.
+// is rejected with "Unknown CA", as on the appliance. A registered agent authenticates with
+// its identity certificate as TLS client certificate (mutual TLS).
 
 export interface TransportTarget {
   /** https://…/SmartTransport */
@@ -32,7 +34,7 @@ export interface PresentedCertificate {subject: string; issuer: string; fingerpr
 
 export type TransportFailure =
   | 'unknown-ca' | 'certificate' | 'hostname' | 'refused' | 'dns' | 'timeout' | 'reset'
-  | 'proxy-auth' | 'proxy' | 'protocol'
+  | 'proxy-auth' | 'proxy' | 'protocol' | 'unavailable'
 
 /** The server or proxy could not be reached, or TLS was rejected (exit 6). */
 export class TransportError extends UnreachableError {
@@ -147,10 +149,12 @@ interface Connection {socket: TLSSocket; chain: () => PresentedCertificate[]}
 const sessions = new Map<string, Buffer>()
 const MAX_SESSIONS = 256
 
-function sessionKey(options: ClientOptions, endpoint: Endpoint): string {
+function sessionKey(options: ClientOptions, endpoint: Endpoint, credential: AgentCredential | undefined): string {
   const proxy = options.target.proxy
   const anchors = createHash('sha256').update(options.trustAnchors.join('\0')).digest('hex')
-  return `${endpoint.host}:${endpoint.port}|${proxy ? `${proxy.host}:${proxy.port}` : ''}|${anchors}`
+  // a session carries the client certificate it was made with: never resumed under another identity
+  const identity = credential ? createHash('sha256').update(credential.certificate).digest('hex') : 'anonymous'
+  return `${endpoint.host}:${endpoint.port}|${proxy ? `${proxy.host}:${proxy.port}` : ''}|${anchors}|${identity}`
 }
 
 /**
@@ -158,10 +162,10 @@ function sessionKey(options: ClientOptions, endpoint: Endpoint): string {
  * anything, then judges the peer: chain against the trust anchors, then the host name.
  * The chain is kept even when it is rejected, for testConnection.
  */
-async function openTls(options: ClientOptions, endpoint: Endpoint, track: (s: Socket) => void, resume: boolean): Promise<Connection> {
+async function openTls(options: ClientOptions, endpoint: Endpoint, track: (s: Socket) => void, resume: boolean, credential?: AgentCredential): Promise<Connection> {
   const via = options.target.proxy ? await openTunnel(options.target.proxy, endpoint, track) : undefined
   const serverName = `the license server ${endpoint.display}`
-  const key = sessionKey(options, endpoint)
+  const key = sessionKey(options, endpoint, credential)
   const socket = await new Promise<TLSSocket>((resolve, reject) => {
     const tls = tlsConnect({
       session: resume ? sessions.get(key) : undefined,
@@ -173,7 +177,9 @@ async function openTls(options: ClientOptions, endpoint: Endpoint, track: (s: So
       ca: [...options.trustAnchors],
       rejectUnauthorized: false,
       ALPNProtocols: ['http/1.1'],
-      minVersion: 'TLSv1.2',
+      minVersion: TLS_MIN_VERSION,
+      ciphers: TLS_CIPHERS,
+      ...(credential ? {key: credential.key.export({type: 'pkcs8', format: 'pem'}), cert: credential.certificate} : {}),
     })
     track(tls)
     tls.on('session', (session: Buffer) => {
@@ -239,7 +245,7 @@ function withDeadline<T>(timeoutMs: number, endpoint: Endpoint, work: (track: (s
   })
 }
 
-function exchange(connection: Connection, endpoint: Endpoint, body: string, headers: Record<string, string>): Promise<{status: number; text: string}> {
+function exchange(connection: Connection, endpoint: Endpoint, body: string): Promise<{status: number; text: string}> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({
       host: endpoint.host,
@@ -252,7 +258,6 @@ function exchange(connection: Connection, endpoint: Endpoint, body: string, head
         'content-length': String(Buffer.byteLength(body)),
         accept: 'application/json',
         connection: 'close',
-        ...headers,
       },
     })
     req.on('response', (res) => {
@@ -275,21 +280,24 @@ function exchange(connection: Connection, endpoint: Endpoint, body: string, head
   })
 }
 
+/** Replies that say the server cannot serve now (its database is gone, a gateway in front of it failed): unreachable, retried later. */
+const UNAVAILABLE_STATUSES = new Set([502, 503, 504])
+
 /**
- * One exchange with the license server. `signer` (the instance's UDI and private key)
- * signs the request; `register` is signed by the key it registers. Throws TransportError
- * (exit 6) when the server cannot be reached or TLS is rejected, LicenseServerError
- * (with the server's `serverCode`) when the server refuses the request.
+ * One exchange with the license server. `credential` (the instance key and its identity
+ * certificate) is the TLS client certificate of every request but `register`, which the
+ * token authorizes. Throws TransportError (exit 6) when the server cannot be reached, TLS
+ * is rejected or the server answers that it cannot serve now (502, 503, 504), and
+ * LicenseServerError (with the server's `serverCode`) when the server refuses the request.
  */
-export async function call<T>(options: ClientOptions, request: AgentRequest, signer?: {udi: string; key: KeyObject}): Promise<T> {
+export async function call<T>(options: ClientOptions, request: AgentRequest, credential?: AgentCredential): Promise<T> {
   const endpoint = parseTarget(options.target)
   const body = encodeRequest(request)
-  const headers = signer ? signRequest(request.method, body, signer) : {}
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const reply = await withDeadline(timeoutMs, endpoint, async (track) => {
-    const connection = await openTls(options, endpoint, track, true)
+    const connection = await openTls(options, endpoint, track, true, credential)
     try {
-      return await exchange(connection, endpoint, body, headers)
+      return await exchange(connection, endpoint, body)
     } finally {
       connection.socket.end()
     }
@@ -298,10 +306,15 @@ export async function call<T>(options: ClientOptions, request: AgentRequest, sig
   try {
     parsed = JSON.parse(reply.text)
   } catch {
+    if (UNAVAILABLE_STATUSES.has(reply.status)) throw new TransportError('unavailable', `The license server ${endpoint.display} cannot serve now: HTTP ${reply.status}.`)
     throw new TransportError('protocol', `The license server ${endpoint.display} answered HTTP ${reply.status} without a Smart Transport reply.`)
   }
   if (reply.status === 200) return parsed as T
   const error = (parsed as {error?: {code?: unknown; message?: unknown}})?.error
+  if (UNAVAILABLE_STATUSES.has(reply.status)) {
+    const said = error && typeof error.message === 'string' ? ` (${error.message.slice(0, 200)})` : ''
+    throw new TransportError('unavailable', `The license server ${endpoint.display} cannot serve now: HTTP ${reply.status}${said}.`)
+  }
   if (error && typeof error.code === 'string') {
     throw new LicenseServerError(error.code as ProtocolErrorCode, typeof error.message === 'string' ? error.message : error.code, {httpStatus: reply.status})
   }

@@ -1,7 +1,9 @@
 import {BadInputError, RefusedError} from '../errors.js'
 import {type ProductInfo, udiOf} from '../product.js'
-import {makeConfirmationCode, makeRequestCode, makeReturnCode, randomRequestNonce, type VerifiedAuthorizationCode, verifyAuthorizationCode} from './protocol.js'
-import type {LicenseType, LicensingState} from './state.js'
+import {makeConfirmationCode, makeRequestCode, makeReturnCode, randomRequestNonce} from './codes.js'
+import {type ReservationKind, type VerifiedAuthorizationCode, verifyAuthorizationCode} from './authorization-code.js'
+import type {LicensingState} from './state.js'
+import {LICENSE_TYPES, type LicenseType} from './license-types.js'
 
 // Smart License Reservation (SLR) and Permanent License Reservation (PLR) on the agent (SPEC 4).
 // The seed's CLI: xconfiguration License Smart ReservationEnable: On|Off, then
@@ -21,10 +23,8 @@ export const RESERVATION_ALARM = 'smart-licensing-reservation-expired' as const
 /** Digests kept for replay refusal; the timestamp order refuses anything older anyway. */
 export const MAX_CONSUMED_DIGESTS = 100
 
-export type ReservationKind = 'SLR' | 'PLR'
+export type {ReservationKind}
 export type ReservationEntitlement = LicensingState['reservation']['entitlements'][number]
-
-const LICENSE_TYPES: readonly LicenseType[] = ['rms', 'room', 'desktop']
 
 /**
  * What a PLR grants. The seed: PLR enables "all entitlements on Expressway till the physical

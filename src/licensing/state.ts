@@ -1,5 +1,7 @@
+import {readJson} from '../unit/unit.js'
+import type {LicenseType} from './license-types.js'
 
-export type LicenseType = 'rms' | 'room' | 'desktop'
+export type {LicenseType}
 export type TransportMode = 'direct' | 'on-prem' | 'proxy'
 
 /** Cisco's Direct endpoint (CSSM's Smart Receiver); a lab profile overrides it with `directUrl`. */

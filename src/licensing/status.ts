@@ -1,12 +1,11 @@
 import type {SessionCounts} from './export-control.js'
+import type {UsageFile} from '../areas/usage.js'
+import {LICENSE_TYPE_NAMES} from './license-types.js'
 import {directEndpoint, type LicenseType, type LicensingState} from './state.js'
 import {AUTHORIZATION_EXPIRY_DAYS, AUTHORIZATION_RENEWAL_INTERVAL_DAYS, EVALUATION_PERIOD_DAYS, plusDays, plusMonths, REGISTRATION_EXPIRY_MONTHS, REGISTRATION_RENEWAL_INTERVAL_MONTHS} from './timers.js'
 
-export const LICENSE_NAMES: Record<LicenseType, string> = {
-  rms: 'Rich Media Session',
-  room: 'Room Registrations',
-  desktop: 'Desktop Registrations',
-}
+/** The appliance's names of the license types (one table: license-types.ts). */
+export const LICENSE_NAMES: Record<LicenseType, string> = LICENSE_TYPE_NAMES
 
 export type RegistrationStatus =
   | 'Registered' | 'Unregistered' | 'Unregistered: Registration Expired' | 'Unregistered: Registration Pending' | 'Unregistered: Registration Failed'

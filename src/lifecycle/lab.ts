@@ -148,17 +148,17 @@ export async function labUp(labFile: string, options: {out?: string; concurrency
       const dir = join(out, 'license-server')
       if (!existsSync(join(dir, server.SERVER_FILES.db))) {
         progress('Initialising the embedded license server')
-        server.init(dir, {hostname: '127.0.0.1'})
-        server.accountCreate(dir, {name: lab.name, virtualAccount: LAB_VIRTUAL_ACCOUNT})
+        await server.init(dir, {hostname: '127.0.0.1'})
+        await server.accountCreate(dir, {name: lab.name, virtualAccount: LAB_VIRTUAL_ACCOUNT})
         const l = lab.licenseServer.licenses
         for (const [type, count] of Object.entries({rms: l.rms, room: l.room, desktop: l.desktop})) {
-          if (count > 0) server.licensesAdd(dir, {virtualAccount: LAB_VIRTUAL_ACCOUNT, type, count})
+          if (count > 0) await server.licensesAdd(dir, {virtualAccount: LAB_VIRTUAL_ACCOUNT, type, count})
         }
       }
       caPath = join(dir, 'ca.pem')
       const previousPort = previous?.licenseServer.embedded ? previous.licenseServer.port : 0
       running = await startLicenseServer(dir, {host: '127.0.0.1', port: previousPort}).catch(() => startLicenseServer(dir, {host: '127.0.0.1', port: 0}))
-      token = server.tokenCreate(dir, {virtualAccount: LAB_VIRTUAL_ACCOUNT, expiresIn: '1d'}).token
+      token = (await server.tokenCreate(dir, {virtualAccount: LAB_VIRTUAL_ACCOUNT, expiresIn: '1d'})).token
       record = {embedded: true, dir, url: running.url, port: running.port}
       progress(`License server listening on ${running.url}`)
     } else {

@@ -1,21 +1,23 @@
-import {createHash, createPrivateKey, randomBytes, type KeyObject} from 'node:crypto'
-import {chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {createHash, createPrivateKey, randomBytes, X509Certificate, type KeyObject} from 'node:crypto'
+import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {isIP} from 'node:net'
 import {join, resolve} from 'node:path'
 import {now, DAY_MS} from '../clock.js'
 import {BadInputError, RefusedError, UsageError} from '../errors.js'
 import {generateRsaKey, privateKeyPem} from '../crypto/keys.js'
 import {issueCertificate} from '../crypto/x509.js'
+import {buildAuthorizationCode, entitlementsFor, type ReservationKind} from '../licensing/authorization-code.js'
 import {
-  LICENSE_TYPES, parseConfirmationCode, parseRequestCode, parseReturnCode, piidForUdi,
-  confirmationCodeMatches, returnCodeMatches, isUdi, randomAlphanumeric,
-  type LicenseCounts, type LicenseType, type ReservationKind,
-} from '../licensing/protocol.js'
-import {buildAuthorizationCode, entitlementsFor} from './reservation.js'
-import {createStore, openStore, zeroCounts, type InstanceView, type LicenseStore, type PoolLine, type PoolView} from './store.js'
+  confirmationCodeMatches, isUdi, parseConfirmationCode, parseRequestCode, parseReturnCode, piidForUdi, randomAlphanumeric, returnCodeMatches,
+} from '../licensing/codes.js'
+import {isLicenseType, LICENSE_TYPES, zeroCounts, type LicenseCounts, type LicenseType} from '../licensing/license-types.js'
+import {checkPostgresUrl} from './postgres.js'
+import {openStore, type DatabaseConfig, type InstanceView, type LicenseStore, type OpenOptions, type PoolLine, type PoolView} from './store.js'
 
 // The license server's administration: the functions `xway license-server …` calls, on a
-// server folder, also while the server runs (SQLite WAL + busy timeout).
+// server folder, also while the server runs (SQLite WAL + busy timeout; PostgreSQL row locks).
+// The folder holds the keys, the certificates and server.json, which says where the state is:
+// server.db beside it (SQLite) or a PostgreSQL URL (without password).
 
 export const SERVER_FILES = {
   db: 'server.db',
@@ -42,7 +44,12 @@ export interface ServerConfig {
   formatVersion: 1
   hostname: string
   createdAt: string
+  /** where the state is; absent in folders made before PostgreSQL: server.db */
+  database?: {kind: 'sqlite'} | {kind: 'postgres'; url: string}
 }
+
+/** The meta key under which the database records the fingerprint of the lab CA of the folders that serve it. */
+const CA_META = 'caFingerprint'
 
 export interface ServerFiles {
   dir: string
@@ -60,38 +67,75 @@ function writeSecret(path: string, text: string): void {
   chmodSync(path, 0o600)
 }
 
-function requireServerDir(dir: string): string {
-  const abs = resolve(dir)
-  if (!existsSync(join(abs, SERVER_FILES.db))) {
-    throw new BadInputError(`${dir} is not a license server folder (no ${SERVER_FILES.db}).`, {
-      actions: [`Create one with \`xway license-server init ${dir}\`.`],
-    })
-  }
-  return abs
+function notServerDir(dir: string, missing: string): BadInputError {
+  return new BadInputError(`${dir} is not a license server folder (no ${missing}).`, {
+    actions: [`Create one with \`xway license-server init ${dir}\`.`],
+  })
 }
 
-export function openServerStore(dir: string): LicenseStore {
-  return openStore(join(requireServerDir(dir), SERVER_FILES.db))
-}
-
-function withStore<T>(dir: string, fn: (store: LicenseStore) => T): T {
-  const store = openServerStore(dir)
+function readConfig(abs: string): ServerConfig | null {
   try {
-    return fn(store)
+    return JSON.parse(readFileSync(join(abs, SERVER_FILES.config), 'utf8')) as ServerConfig
+  } catch {
+    return null
+  }
+}
+
+/** Where the folder's state is: PostgreSQL when server.json says so, else DIR/server.db. */
+export function databaseOf(dir: string): DatabaseConfig {
+  const abs = resolve(dir)
+  const config = readConfig(abs)
+  if (config?.database?.kind === 'postgres') return {kind: 'postgres', url: checkPostgresUrl(config.database.url)}
+  if (!existsSync(join(abs, SERVER_FILES.db))) throw notServerDir(dir, SERVER_FILES.db)
+  return {kind: 'sqlite', path: join(abs, SERVER_FILES.db)}
+}
+
+/** The store of a server folder. `mode: 'migrate'` (the server's start) applies the migrations an older database lacks. */
+export function openServerStore(dir: string, options: OpenOptions = {}): Promise<LicenseStore> {
+  return openStore(databaseOf(dir), options)
+}
+
+async function withStore<T>(dir: string, fn: (store: LicenseStore) => Promise<T>): Promise<T> {
+  const store = await openServerStore(dir)
+  try {
+    return await fn(store)
   } finally {
-    store.close()
+    await store.close()
+  }
+}
+
+/** SHA-256 of the lab CA certificate: what ties a database to the folders (copies of one) that serve it. */
+export function caFingerprint(caPem: string): string {
+  return new X509Certificate(caPem).fingerprint256
+}
+
+/**
+ * Refuses a folder whose lab CA is not the one the database was created with: its identity
+ * certificates would not be those the registered units hold.
+ */
+export async function checkStoreOwner(store: LicenseStore, files: ServerFiles): Promise<void> {
+  const recorded = await store.meta(CA_META)
+  const mine = caFingerprint(files.caPem)
+  if (recorded === null) {
+    await store.setMeta(CA_META, mine)
+  } else if (recorded !== mine) {
+    throw new BadInputError(`The license database belongs to another license server (its lab CA is ${recorded}, this folder's is ${mine}).`, {
+      actions: ['Serve it from a copy of the folder that created it, or point this folder at its own database.'],
+    })
   }
 }
 
 export function loadServerFiles(dir: string): ServerFiles {
-  const abs = requireServerDir(dir)
-  const read = (name: string): string => readFileSync(join(abs, name), 'utf8')
-  let config: ServerConfig
-  try {
-    config = JSON.parse(read(SERVER_FILES.config)) as ServerConfig
-  } catch {
-    config = {formatVersion: 1, hostname: 'localhost', createdAt: ''}
+  const abs = resolve(dir)
+  databaseOf(dir)
+  const read = (name: string): string => {
+    try {
+      return readFileSync(join(abs, name), 'utf8')
+    } catch {
+      throw notServerDir(dir, name)
+    }
   }
+  const config = readConfig(abs) ?? {formatVersion: 1, hostname: 'localhost', createdAt: ''}
   return {
     dir: abs,
     config,
@@ -111,20 +155,34 @@ export interface InitResult {dir: string; caPath: string}
 /**
  * A new server folder: the lab CA (ca.pem, ca.key 0600), the server's TLS certificate
  * (server.pem, server.key 0600; SANs localhost, 127.0.0.1, ::1 and the hostname), the
- * reservation signing key and its certificate (issued by the lab CA), and the database.
+ * reservation signing key and its certificate (issued by the lab CA), server.json, and the
+ * database with every migration applied: server.db in DIR, or the empty PostgreSQL database
+ * of `database` (postgres://USER@HOST:PORT/DB, no password). A failed init leaves no folder
+ * behind that it created.
  */
-export function init(dir: string, options: {hostname?: string} = {}): InitResult {
+export async function init(dir: string, options: {hostname?: string; database?: string} = {}): Promise<InitResult> {
   const abs = resolve(dir)
   const hostname = options.hostname ?? 'localhost'
   if (!HOSTNAME_RE.test(hostname) && isIP(hostname) === 0) {
     throw new BadInputError(`--hostname ${JSON.stringify(hostname)} is neither a host name nor an IP address.`)
   }
-  if (existsSync(join(abs, SERVER_FILES.db))) {
-    throw new RefusedError(`${dir} already holds a license server (${SERVER_FILES.db}); init would replace its CA and lose every registration.`, {
+  const postgres = options.database === undefined ? null : checkPostgresUrl(options.database)
+  if (existsSync(join(abs, SERVER_FILES.db)) || existsSync(join(abs, SERVER_FILES.config))) {
+    throw new RefusedError(`${dir} already holds a license server (${existsSync(join(abs, SERVER_FILES.db)) ? SERVER_FILES.db : SERVER_FILES.config}); init would replace its CA and lose every registration.`, {
       actions: [`Serve it with \`xway license-server start ${dir}\`, or init another folder.`],
     })
   }
+  const created = !existsSync(abs) || readdirSync(abs).length === 0
   mkdirSync(abs, {recursive: true, mode: 0o700})
+  try {
+    return await initFolder(abs, hostname, postgres)
+  } catch (err) {
+    if (created) rmSync(abs, {recursive: true, force: true})
+    throw err
+  }
+}
+
+async function initFolder(abs: string, hostname: string, postgres: string | null): Promise<InitResult> {
   const at = now()
   const notBefore = certificateStart()
 
@@ -160,13 +218,20 @@ export function init(dir: string, options: {hostname?: string} = {}): InitResult
   writeSecret(join(abs, SERVER_FILES.serverKey), privateKeyPem(serverKey))
   writeFileSync(join(abs, SERVER_FILES.signingCert), signingPem)
   writeSecret(join(abs, SERVER_FILES.signingKey), privateKeyPem(signingKey))
-  const config: ServerConfig = {formatVersion: 1, hostname, createdAt: at.toISOString()}
+  const database: DatabaseConfig = postgres === null ? {kind: 'sqlite', path: join(abs, SERVER_FILES.db)} : {kind: 'postgres', url: postgres}
+  const store = await openStore(database, {mode: 'create'})
+  try {
+    await store.setMeta(CA_META, caFingerprint(caPem))
+  } finally {
+    await store.close()
+  }
+  if (database.kind === 'sqlite') chmodSync(database.path, 0o600)
+  // server.json last: its presence is what marks the folder as initialized
+  const config: ServerConfig = {
+    formatVersion: 1, hostname, createdAt: at.toISOString(),
+    database: postgres === null ? {kind: 'sqlite'} : {kind: 'postgres', url: postgres},
+  }
   writeFileSync(join(abs, SERVER_FILES.config), JSON.stringify(config, null, 2) + '\n')
-  // the database last: its presence is what marks the folder as initialized
-  const dbPath = join(abs, SERVER_FILES.db)
-  const store = createStore(dbPath)
-  store.close()
-  chmodSync(dbPath, 0o600)
   return {dir: abs, caPath: join(abs, SERVER_FILES.caCert)}
 }
 
@@ -180,14 +245,14 @@ function checkName(what: string, name: string): string {
   return trimmed
 }
 
-export function accountCreate(dir: string, input: {name: string; virtualAccount: string}): {smartAccount: string; virtualAccount: string} {
+export function accountCreate(dir: string, input: {name: string; virtualAccount: string}): Promise<{smartAccount: string; virtualAccount: string}> {
   const smartAccount = checkName('Smart account', input.name)
   const virtualAccount = checkName('Virtual account', input.virtualAccount)
   return withStore(dir, (store) => store.createAccount(smartAccount, virtualAccount, now()))
 }
 
 export function parseLicenseType(type: string): LicenseType {
-  if ((LICENSE_TYPES as readonly string[]).includes(type)) return type as LicenseType
+  if (isLicenseType(type)) return type
   throw new BadInputError(`Unknown license type ${JSON.stringify(type)}: use rms (Rich Media Session), room or desktop (registrations).`)
 }
 
@@ -200,10 +265,10 @@ function checkCount(count: number, what: string, min: number): number {
 
 export interface LicensesAddResult extends PoolLine {virtualAccount: string}
 
-export function licensesAdd(dir: string, input: {virtualAccount: string; type: string; count: number}): LicensesAddResult {
+export async function licensesAdd(dir: string, input: {virtualAccount: string; type: string; count: number}): Promise<LicensesAddResult> {
   const type = parseLicenseType(input.type)
   const count = checkCount(input.count, '--count', 1)
-  return withStore(dir, (store) => ({virtualAccount: input.virtualAccount, ...store.addLicenses(input.virtualAccount, type, count, now())}))
+  return withStore(dir, async (store) => ({virtualAccount: input.virtualAccount, ...await store.addLicenses(input.virtualAccount, type, count, now())}))
 }
 
 const DURATION_UNITS: Record<string, number> = {s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS}
@@ -229,7 +294,7 @@ export function tokenHash(token: string): string {
 }
 
 /** A product instance registration token. Only its SHA-256 is stored: the token is shown once. */
-export function tokenCreate(dir: string, input: {virtualAccount: string; expiresIn?: string; uses?: number; exportControlled?: boolean}): TokenCreateResult {
+export async function tokenCreate(dir: string, input: {virtualAccount: string; expiresIn?: string; uses?: number; exportControlled?: boolean}): Promise<TokenCreateResult> {
   const lifetime = parseDuration(input.expiresIn ?? '30d')
   if (lifetime < 1000 || lifetime > MAX_TOKEN_LIFETIME_MS) {
     throw new BadInputError(`--expires-in ${input.expiresIn}: a token lives from 1 second to 365 days.`)
@@ -239,18 +304,18 @@ export function tokenCreate(dir: string, input: {virtualAccount: string; expires
   const token = randomAlphanumeric(64)
   const at = now()
   const expiresAt = new Date(at.getTime() + lifetime)
-  withStore(dir, (store) => store.createToken({
+  await withStore(dir, (store) => store.createToken({
     id: randomBytes(6).toString('hex'), hash: tokenHash(token), va: input.virtualAccount, expiresAt, usesLeft: uses, exportControlled, at,
   }))
   return {token, expiresAt: expiresAt.toISOString(), virtualAccount: input.virtualAccount, uses, exportControlled}
 }
 
-export function pool(dir: string, input: {virtualAccount: string}): PoolView {
+export function pool(dir: string, input: {virtualAccount: string}): Promise<PoolView> {
   return withStore(dir, (store) => store.pool(input.virtualAccount))
 }
 
-export function instances(dir: string, input: {virtualAccount?: string} = {}): {instances: InstanceView[]} {
-  return withStore(dir, (store) => ({instances: store.instances(input.virtualAccount)}))
+export function instances(dir: string, input: {virtualAccount?: string} = {}): Promise<{instances: InstanceView[]}> {
+  return withStore(dir, async (store) => ({instances: await store.instances(input.virtualAccount)}))
 }
 
 export interface InstanceRemoveResult {udi: string; released: LicenseCounts; reservationReturned: boolean}
@@ -260,7 +325,7 @@ export interface InstanceRemoveResult {udi: string; released: LicenseCounts; res
  * reservation needs the return code the unit printed (`xway licensing reservation return`
  * or `return-authorization`): it proves the unit no longer uses the reserved licenses.
  */
-export function instancesRemove(dir: string, udi: string, returnCode?: string): InstanceRemoveResult {
+export async function instancesRemove(dir: string, udi: string, returnCode?: string): Promise<InstanceRemoveResult> {
   if (!isUdi(udi)) throw new BadInputError(`${JSON.stringify(udi)} is not a UDI (PID:<pid>,SN:<serial>).`)
   const parsed = returnCode === undefined ? null : parseReturnCode(returnCode)
   return withStore(dir, (store) => store.removeInstance(udi, now(), (reservation) => {
@@ -318,7 +383,7 @@ export function parseUntil(text: string, at: Date): Date {
   return date
 }
 
-export function reservationAuthorize(dir: string, input: ReservationAuthorizeInput): ReservationAuthorizeResult {
+export async function reservationAuthorize(dir: string, input: ReservationAuthorizeInput): Promise<ReservationAuthorizeResult> {
   const request = parseRequestCode(input.requestCode)
   const plr = input.plr === true
   const hasLicenses = (input.licenses ?? []).length > 0
@@ -332,8 +397,8 @@ export function reservationAuthorize(dir: string, input: ReservationAuthorizeInp
   const files = loadServerFiles(dir)
   const piid = piidForUdi(request.udi)
   const entitlements = entitlementsFor(kind, counts, at, until)
-  return withStore(dir, (store) => {
-    const reservation = store.authorizeReservation(
+  return withStore(dir, async (store) => {
+    const reservation = await store.authorizeReservation(
       {va: input.virtualAccount, udi: request.udi, piid, requestCode: input.requestCode.trim(), kind, counts, until: until?.toISOString() ?? null, at},
       (timestamp) => buildAuthorizationCode({kind, udi: request.udi, piid, timestamp, entitlements}, {key: files.signingKey, certPem: files.signingPem}),
     )
@@ -352,14 +417,14 @@ export interface ReservationConfirmResult {
   reserved: LicenseCounts
 }
 
-export function reservationConfirm(dir: string, input: {code: string}): ReservationConfirmResult {
+export async function reservationConfirm(dir: string, input: {code: string}): Promise<ReservationConfirmResult> {
   const parsed = parseConfirmationCode(input.code)
-  return withStore(dir, (store) => {
-    const reservation = store.reservationByPiid(parsed.piid)
+  return withStore(dir, async (store) => {
+    const reservation = await store.reservationByPiid(parsed.piid)
     if (!reservation || !confirmationCodeMatches(parsed, reservation.udi)) {
       throw new BadInputError('This confirmation code matches no reservation on this license server (mistyped, or for another server).')
     }
-    const result = store.confirmReservation(reservation.udi, parsed.timestamp, now())
+    const result = await store.confirmReservation(reservation.udi, parsed.timestamp, now())
     return {udi: reservation.udi, kind: reservation.kind, state: 'confirmed', alreadyConfirmed: result.alreadyConfirmed, reserved: result.reservation.confirmed}
   })
 }

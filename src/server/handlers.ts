@@ -1,32 +1,27 @@
-import {createPublicKey, randomBytes, verify, type KeyObject} from 'node:crypto'
-import type {IncomingHttpHeaders} from 'node:http'
+import {createPublicKey, randomBytes, type KeyObject} from 'node:crypto'
 import {isIP} from 'node:net'
+import type {TLSSocket} from 'node:tls'
 import {now} from '../clock.js'
-import {issueCertificate} from '../crypto/x509.js'
+import {formatUdi, isUdi} from '../licensing/codes.js'
+import {isLicenseType, zeroCounts, type LicenseCounts} from '../licensing/license-types.js'
 import {
-  LICENSE_TYPES, LicenseServerError, NONCE_RE, REQUEST_FRESHNESS_MS, SIGNATURE_HEADERS,
-  formatUdi, isUdi, signingInput,
-  type AgentMethod, type AuthorizeReply, type DeregisterReply, type LicenseCounts, type PingReply, type ProductInfo,
-  type RegisterReply, type RenewRegistrationReply,
+  LicenseServerError,
+  type AuthorizeReply, type DeregisterReply, type PingReply, type ProductInfo, type RegisterReply, type RenewRegistrationReply,
 } from '../licensing/protocol.js'
-import {IDENTITY_CERT_DAYS, certificateStart, tokenHash, type ServerFiles} from './admin.js'
-import type {LicenseStore} from './store.js'
+import {canonicalPublicKey, identityOfCertificate} from '../licensing/transport-security.js'
+import {IDENTITY_CERT_DAYS, certificateStart, tokenHash} from './admin.js'
+import {issueIdentityCertificate, MAX_NAME_LENGTH, type IdentityIssuer} from './identity-certificate.js'
+import {unknownInstance, type LicenseStore, type Requester} from './store.js'
 
 // The agent-facing operations: a parsed request in, a reply object out, or a
 // LicenseServerError the HTTP layer turns into {error:{code,message}} with its status.
+// `register` is authorized by its token; every other request by the TLS client certificate
+// the server issued at registration (mutual TLS, docs/licensing-protocol.md).
 
 export interface ServerContext {
   store: LicenseStore
-  files: ServerFiles
-  /** parsed instance keys, by UDI, refreshed when the stored PEM changes */
-  keys: Map<string, {pem: string; key: KeyObject}>
-}
-
-interface Authenticated {udi: string; nonce: string; nonceExpires: number}
-
-function header(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name]
-  return Array.isArray(value) ? value[0] : value
+  /** the lab CA, ready to issue identity certificates */
+  issuer: IdentityIssuer
 }
 
 function badRequest(message: string): LicenseServerError {
@@ -48,50 +43,35 @@ function parsePublicKey(pem: unknown): KeyObject {
   return key
 }
 
+/** The one answer to a request without a valid identity certificate, whoever it claims to be. */
+export const UNAUTHENTICATED_MESSAGE = 'This request needs the identity certificate this license server issued at registration, as TLS client certificate.'
+
+function unauthenticated(): LicenseServerError {
+  return new LicenseServerError('unauthenticated', UNAUTHENTICATED_MESSAGE, {
+    actions: ['Register the product instance with a registration token first.'],
+  })
+}
+
+const requesters = new WeakMap<TLSSocket, Requester | null>()
+
 /**
- * Checks a signed request: fresh timestamp (real clock), well-formed nonce, signature over
- * method + UDI + timestamp + nonce + SHA-256 of the body by the instance's key (for
- * `register`, by the key being registered). The nonce is recorded later, inside the
- * operation's transaction, which refuses it if it was seen before.
+ * The product instance the connection's client certificate speaks for. TLS has checked that
+ * the certificate chains to the lab CA and that the client holds its key; here its purpose
+ * (client authentication) and its name (a UDI). Anything short of that gets the same answer,
+ * before any registration is looked at, so that no one learns which UDIs are registered.
  */
-function authenticate(ctx: ServerContext, method: AgentMethod, headers: IncomingHttpHeaders, raw: Buffer, registerKey?: {pem: string; key: KeyObject}): Authenticated {
-  const udi = header(headers, SIGNATURE_HEADERS.udi)
-  const timestamp = header(headers, SIGNATURE_HEADERS.timestamp)
-  const nonce = header(headers, SIGNATURE_HEADERS.nonce)
-  const signature = header(headers, SIGNATURE_HEADERS.signature)
-  if (!udi || !timestamp || !nonce || !signature) {
-    throw new LicenseServerError('signature-required', `The ${method} request must be signed by the product instance key (headers ${Object.values(SIGNATURE_HEADERS).join(', ')}).`)
-  }
-  if (!isUdi(udi)) throw badRequest(`${SIGNATURE_HEADERS.udi} is not a UDI (PID:<pid>,SN:<serial>).`)
-  if (!NONCE_RE.test(nonce)) throw badRequest(`${SIGNATURE_HEADERS.nonce} must be 16 to 64 base64url characters.`)
-  const at = Date.parse(timestamp)
-  const realNow = Date.now()
-  if (Number.isNaN(at) || Math.abs(realNow - at) > REQUEST_FRESHNESS_MS) {
-    throw new LicenseServerError('stale-request', `The request's signing time ${timestamp} is not within ${REQUEST_FRESHNESS_MS / 60000} minutes of the server's clock.`)
-  }
-  let key: KeyObject
-  if (registerKey) {
-    key = registerKey.key
-  } else {
-    const identity = ctx.store.identity(udi)
-    if (!identity) {
-      throw new LicenseServerError('unknown-instance', `The product instance ${udi} is not registered on this license server (it was deregistered or removed).`)
+export function requesterOf(socket: TLSSocket): Requester {
+  let who = requesters.get(socket)
+  if (who === undefined) {
+    who = null
+    if (socket.authorized) {
+      const cert = socket.getPeerCertificate()
+      if (cert?.raw) who = identityOfCertificate(cert.raw)
     }
-    let cached = ctx.keys.get(udi)
-    if (!cached || cached.pem !== identity.publicKey) {
-      cached = {pem: identity.publicKey, key: createPublicKey(identity.publicKey)}
-      ctx.keys.set(udi, cached)
-    }
-    key = cached.key
+    requesters.set(socket, who)
   }
-  let good = false
-  try {
-    good = verify('sha256', signingInput(method, udi, timestamp, nonce, raw), key, Buffer.from(signature, 'base64'))
-  } catch {
-    good = false
-  }
-  if (!good) throw new LicenseServerError('bad-signature', 'The request signature does not verify with the product instance key.')
-  return {udi, nonce, nonceExpires: at + REQUEST_FRESHNESS_MS}
+  if (who === null) throw unauthenticated()
+  return who
 }
 
 function optionalText(value: unknown, field: string, max: number): string | null {
@@ -123,67 +103,64 @@ function product(value: unknown): ProductInfo {
 function usageCounts(value: unknown): LicenseCounts {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest('params.usage must be an object of counts per type (rms, room, desktop).')
   const usage = value as Record<string, unknown>
-  const counts: LicenseCounts = {rms: 0, room: 0, desktop: 0}
+  const counts = zeroCounts()
   for (const [key, count] of Object.entries(usage)) {
-    if (!(LICENSE_TYPES as readonly string[]).includes(key)) throw badRequest(`params.usage.${key}: unknown license type (rms, room, desktop).`)
+    if (!isLicenseType(key)) throw badRequest(`params.usage.${key}: unknown license type (rms, room, desktop).`)
     if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0 || count > 1_000_000) {
       throw badRequest(`params.usage.${key} must be a whole number from 0 to 1000000.`)
     }
-    counts[key as keyof LicenseCounts] = count
+    counts[key] = count
   }
   return counts
 }
 
-function identityCertificate(ctx: ServerContext, udi: string, organization: string, key: KeyObject): {pem: string; serial: string} {
+function newSerial(): Buffer {
   const serial = randomBytes(16)
   serial[0] = (serial[0]! & 0x7f) | 0x40
-  const pem = issueCertificate({
-    subject: {commonName: udi, organization: organization.slice(0, 64)},
-    subjectKey: key,
-    issuer: {certPem: ctx.files.caPem, key: ctx.files.caKey},
-    notBefore: certificateStart(),
-    days: IDENTITY_CERT_DAYS,
-    serial,
-    extKeyUsage: ['clientAuth'],
-  })
-  return {pem, serial: serial.toString('hex').toUpperCase()}
+  return serial
 }
 
-export function handle(ctx: ServerContext, method: string, params: Record<string, unknown>, headers: IncomingHttpHeaders, raw: Buffer): unknown {
+const serialText = (serial: Buffer): string => serial.toString('hex').toUpperCase()
+
+function identityCertificate(ctx: ServerContext, udi: string, organization: string, key: KeyObject, serial = newSerial()): {pem: string; serial: string} {
+  const pem = issueIdentityCertificate(ctx.issuer, {
+    commonName: udi, organization: organization.slice(0, MAX_NAME_LENGTH), subjectKey: key, serial, notBefore: certificateStart(), days: IDENTITY_CERT_DAYS,
+  })
+  return {pem, serial: serialText(serial)}
+}
+
+export function handle(ctx: ServerContext, method: string, params: Record<string, unknown>, socket: TLSSocket): Promise<unknown> {
   switch (method) {
-    case 'register': return register(ctx, params, headers, raw)
-    case 'authorize': return authorize(ctx, params, headers, raw)
-    case 'renew-registration': return renewRegistration(ctx, params, headers, raw)
-    case 'deregister': return deregister(ctx, headers, raw)
-    case 'ping': return ping(ctx, headers, raw)
+    case 'register': return register(ctx, params)
+    case 'authorize': return authorize(ctx, params, requesterOf(socket))
+    case 'renew-registration': return renewRegistration(ctx, params, requesterOf(socket))
+    case 'deregister': return deregister(ctx, requesterOf(socket))
+    case 'ping': return ping(ctx, requesterOf(socket))
     default:
       throw new LicenseServerError('unknown-method', `Unknown method ${JSON.stringify(String(method).slice(0, 40))}: this server speaks register, authorize, renew-registration, deregister and ping.`)
   }
 }
 
-function register(ctx: ServerContext, params: Record<string, unknown>, headers: IncomingHttpHeaders, raw: Buffer): RegisterReply {
+async function register(ctx: ServerContext, params: Record<string, unknown>): Promise<RegisterReply> {
   const token = params.token
   if (typeof token !== 'string' || token.length === 0 || token.length > 1024) throw badRequest('params.token must be the registration token.')
   const udi = params.udi
   if (!isUdi(udi)) throw badRequest('params.udi must be a UDI (PID:<pid>,SN:<serial>).')
+  if (udi.length > MAX_NAME_LENGTH) throw badRequest(`params.udi is longer than ${MAX_NAME_LENGTH} characters: it cannot name an identity certificate.`)
   const info = product(params.product)
   if (formatUdi(info.pid, info.serial) !== udi) throw badRequest('params.udi does not match params.product pid and serial.')
   const {hostname, ip} = hostAndIp(params)
   if (params.force !== undefined && typeof params.force !== 'boolean') throw badRequest('params.force must be true or false.')
-  const publicKeyText = params.publicKey as string
-  const key = parsePublicKey(publicKeyText)
-  const auth = authenticate(ctx, 'register', headers, raw, {pem: publicKeyText, key})
-  if (auth.udi !== udi) throw badRequest(`${SIGNATURE_HEADERS.udi} and params.udi differ.`)
+  const key = parsePublicKey(params.publicKey)
   const at = now()
-  const hash = tokenHash(token)
-  // a bad token costs no certificate; the transaction checks it again
-  const pre = ctx.store.checkToken(hash, at)
-  const cert = identityCertificate(ctx, udi, pre.smartAccount, key)
-  const record = ctx.store.register({
-    tokenHash: hash, udi, publicKey: publicKeyText, certSerial: cert.serial, product: info, hostname, ip,
-    force: params.force === true, nonce: auth.nonce, nonceExpires: auth.nonceExpires, at,
+  // the certificate is made once the registration is stored (with its serial): a bad token
+  // costs no certificate, and the smart account it names is the one the transaction read
+  const serial = newSerial()
+  const record = await ctx.store.register({
+    tokenHash: tokenHash(token), udi, publicKey: canonicalPublicKey(key), certSerial: serialText(serial), product: info, hostname, ip,
+    force: params.force === true, at,
   })
-  ctx.keys.set(udi, {pem: publicKeyText, key})
+  const cert = identityCertificate(ctx, udi, record.smartAccount, key, serial)
   return {
     status: 'registered', udi, smartAccount: record.smartAccount, virtualAccount: record.virtualAccount,
     exportControlled: record.exportControlled, identityCertificate: cert.pem, identityCertificateSerial: cert.serial,
@@ -191,40 +168,36 @@ function register(ctx: ServerContext, params: Record<string, unknown>, headers: 
   }
 }
 
-function authorize(ctx: ServerContext, params: Record<string, unknown>, headers: IncomingHttpHeaders, raw: Buffer): AuthorizeReply {
+async function authorize(ctx: ServerContext, params: Record<string, unknown>, who: Requester): Promise<AuthorizeReply> {
   const usage = usageCounts(params.usage)
-  const auth = authenticate(ctx, 'authorize', headers, raw)
   const at = now()
-  const result = ctx.store.authorize(auth.udi, usage, auth.nonce, auth.nonceExpires, at)
+  const result = await ctx.store.authorize(who, usage, at)
   return {...result, serverTime: at.toISOString()}
 }
 
-function renewRegistration(ctx: ServerContext, params: Record<string, unknown>, headers: IncomingHttpHeaders, raw: Buffer): RenewRegistrationReply {
+async function renewRegistration(ctx: ServerContext, params: Record<string, unknown>, who: Requester): Promise<RenewRegistrationReply> {
   const {hostname, ip} = hostAndIp(params)
-  const auth = authenticate(ctx, 'renew-registration', headers, raw)
   const at = now()
-  const identity = ctx.store.identity(auth.udi)!
-  const key = ctx.keys.get(auth.udi)!.key
-  const cert = identityCertificate(ctx, auth.udi, identity.smartAccount, key)
-  const renewed = ctx.store.renewRegistration(auth.udi, hostname, ip, cert.serial, auth.nonce, auth.nonceExpires, at)
+  const identity = await ctx.store.identity(who.udi)
+  if (!identity) throw unknownInstance(who.udi)
+  // the new certificate is for the key that proved itself; the transaction checks it is still the registered one
+  const cert = identityCertificate(ctx, who.udi, identity.smartAccount, createPublicKey(who.publicKey))
+  const renewed = await ctx.store.renewRegistration(who, hostname, ip, cert.serial, at)
   return {
-    status: 'registered', udi: auth.udi, smartAccount: renewed.smartAccount, virtualAccount: renewed.va,
+    status: 'registered', udi: who.udi, smartAccount: renewed.smartAccount, virtualAccount: renewed.va,
     exportControlled: renewed.exportControlled, identityCertificate: cert.pem, identityCertificateSerial: cert.serial,
     serverTime: at.toISOString(),
   }
 }
 
-function deregister(ctx: ServerContext, headers: IncomingHttpHeaders, raw: Buffer): DeregisterReply {
-  const auth = authenticate(ctx, 'deregister', headers, raw)
+async function deregister(ctx: ServerContext, who: Requester): Promise<DeregisterReply> {
   const at = now()
-  const released = ctx.store.deregister(auth.udi, auth.nonce, auth.nonceExpires, at)
-  ctx.keys.delete(auth.udi)
-  return {status: 'deregistered', udi: auth.udi, released, serverTime: at.toISOString()}
+  const released: LicenseCounts = await ctx.store.deregister(who, at)
+  return {status: 'deregistered', udi: who.udi, released, serverTime: at.toISOString()}
 }
 
-function ping(ctx: ServerContext, headers: IncomingHttpHeaders, raw: Buffer): PingReply {
-  const auth = authenticate(ctx, 'ping', headers, raw)
+async function ping(ctx: ServerContext, who: Requester): Promise<PingReply> {
   const at = now()
-  const identity = ctx.store.ping(auth.udi, auth.nonce, auth.nonceExpires, at)
-  return {status: 'ok', udi: auth.udi, virtualAccount: identity.va, serverTime: at.toISOString()}
+  const identity = await ctx.store.ping(who, at)
+  return {status: 'ok', udi: who.udi, virtualAccount: identity.va, serverTime: at.toISOString()}
 }

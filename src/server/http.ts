@@ -1,27 +1,41 @@
 import {createServer, type Server} from 'node:https'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Socket} from 'node:net'
+import type {TLSSocket} from 'node:tls'
 import {FailedError, UsageError, XwayError} from '../errors.js'
-import {LicenseServerError, MAX_REQUEST_BYTES, TRANSPORT_PATH, REQUEST_FRESHNESS_MS} from '../licensing/protocol.js'
-import {loadServerFiles, openServerStore} from './admin.js'
+import {LicenseServerError, MAX_REQUEST_BYTES, TRANSPORT_PATH} from '../licensing/protocol.js'
+import {TLS_CIPHERS, TLS_MIN_VERSION} from '../licensing/transport-security.js'
+import {IDENTITY_CERT_DAYS, certificateStart, checkStoreOwner, loadServerFiles, openServerStore} from './admin.js'
 import {handle, type ServerContext} from './handlers.js'
+import {identityAuthority} from './identity-certificate.js'
+import {DatabaseUnavailableError} from './sql.js'
+import type {LicenseStore} from './store.js'
 
-// The license server: HTTPS only, one endpoint (POST /SmartTransport), JSON in and out.
-// Handlers are synchronous (better-sqlite3), so requests are applied one at a time in the
-// order their bodies arrive: that is the "arrival order" of authorization reports.
+// The license server: HTTPS only (TLS 1.3, or 1.2 with ECDHE and AEAD suites), one endpoint
+// (POST /SmartTransport), JSON in and out. The TLS handshake asks for a client certificate:
+// registered agents present their identity certificate, `register` needs none. Each request
+// is one store transaction; they are applied in the order their bodies arrive (SQLite: one
+// after another; PostgreSQL: row locks granted in turn): that is the "arrival order" of
+// authorization reports. A store that lost its database answers 503 until it is back.
 
 export interface ServerOptions {
   host?: string
   port?: number
   maxBodyBytes?: number
+  /** TLS session ticket keys (48 bytes) shared by the worker processes of one server, so that any of them resumes a session */
+  ticketKeys?: Buffer
+  /** the database is already migrated (a cluster's primary did it): do not migrate again */
+  migrated?: boolean
+  /** PostgreSQL connections of this process */
+  connections?: number
 }
 
 export interface RunningServer {
   host: string
   port: number
   url: string
-  /** requests answered so far, and how many of them were errors */
-  stats: {requests: number; errors: number}
+  /** requests answered so far, and how many of them were errors; with workers, what each worker that stopped cleanly answered */
+  stats: {requests: number; errors: number; byWorker?: number[]}
   /** Stops accepting, lets in-flight requests finish (at most `graceMs`), closes the database. */
   close(graceMs?: number): Promise<void>
 }
@@ -39,6 +53,22 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 function sendError(res: ServerResponse, err: LicenseServerError, extraHeaders: Record<string, string> = {}): void {
   for (const [k, v] of Object.entries(extraHeaders)) res.setHeader(k, v)
   sendJson(res, err.httpStatus, err.toBody())
+}
+
+/** Retry after this many seconds when the database is gone (the agent itself retries in 15 minutes). */
+const UNAVAILABLE_RETRY_AFTER_S = 30
+
+/** Opens the folder's store for serving: migrations applied (unless done already), and the database checked to be this folder's. */
+export async function openServingStore(dir: string, options: {migrated?: boolean; connections?: number} = {}): Promise<LicenseStore> {
+  const files = loadServerFiles(dir)
+  const store = await openServerStore(dir, {mode: options.migrated ? 'current' : 'migrate', connections: options.connections})
+  try {
+    await checkStoreOwner(store, files)
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+  return store
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -72,8 +102,10 @@ export async function startLicenseServer(dir: string, options: ServerOptions = {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${port} is not a TCP port (0 to 65535; 0 picks a free one).`)
   const limit = options.maxBodyBytes ?? MAX_REQUEST_BYTES
   const files = loadServerFiles(dir)
-  const store = openServerStore(dir)
-  const ctx: ServerContext = {store, files, keys: new Map()}
+  const store = await openServingStore(dir, {migrated: options.migrated, connections: options.connections ?? 10})
+  // this process's identity CA: it outlives, by a year of uptime, the identity certificates it issues
+  const issuer = identityAuthority({caPem: files.caPem, caKey: files.caKey}, {notBefore: certificateStart(), days: IDENTITY_CERT_DAYS + 366})
+  const ctx: ServerContext = {store, issuer}
   const stats = {requests: 0, errors: 0}
   let closing = false
 
@@ -99,7 +131,7 @@ export async function startLicenseServer(dir: string, options: ServerOptions = {
       if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) {
         throw new LicenseServerError('bad-request', '"params" must be a JSON object.')
       }
-      const reply = handle(ctx, method, (params ?? {}) as Record<string, unknown>, req.headers, raw)
+      const reply = await handle(ctx, method, (params ?? {}) as Record<string, unknown>, req.socket as TLSSocket)
       // once stopping, in-flight requests get their reply and their connection closes
       if (closing) res.setHeader('connection', 'close')
       sendJson(res, 200, reply)
@@ -109,6 +141,11 @@ export async function startLicenseServer(dir: string, options: ServerOptions = {
       if (err instanceof LicenseServerError) {
         // a body too large is not read to its end: close the connection after the reply
         sendError(res, err, err.serverCode === 'too-large' ? {connection: 'close'} : {})
+        return
+      }
+      if (err instanceof DatabaseUnavailableError) {
+        if (process.env.XWAY_DEBUG === '1') process.stderr.write(`license server: ${err.message}\n`)
+        sendError(res, new LicenseServerError('unavailable', 'The license server cannot reach its database; try again later.'), {'retry-after': String(UNAVAILABLE_RETRY_AFTER_S)})
         return
       }
       const code = (err as {code?: string})?.code
@@ -124,7 +161,14 @@ export async function startLicenseServer(dir: string, options: ServerOptions = {
   const server: Server = createServer({
     key: files.serverKeyPem,
     cert: files.serverPem,
-    minVersion: 'TLSv1.2',
+    minVersion: TLS_MIN_VERSION,
+    ciphers: TLS_CIPHERS,
+    honorCipherOrder: true,
+    // client certificates: asked for, judged against the lab CA; `register` comes without one
+    ca: [files.caPem],
+    requestCert: true,
+    rejectUnauthorized: false,
+    ...(options.ticketKeys ? {ticketKeys: options.ticketKeys} : {}),
     keepAlive: true,
     requestTimeout: 30_000,
     headersTimeout: 15_000,
@@ -142,7 +186,7 @@ export async function startLicenseServer(dir: string, options: ServerOptions = {
 
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
-      store.close()
+      void store.close()
       if (err.code === 'EADDRINUSE') reject(new FailedError(`Port ${port} on ${host} is already in use.`, {actions: ['Pick another --port (0 picks a free one), or stop what listens there.']}))
       else if (err.code === 'EACCES') reject(new FailedError(`Not allowed to listen on ${host}:${port}.`, {actions: ['Use a port above 1023.']}))
       else reject(new FailedError(`Cannot listen on ${host}:${port}: ${err.message}`))
@@ -153,12 +197,6 @@ export async function startLicenseServer(dir: string, options: ServerOptions = {
       resolve()
     })
   })
-
-  // forget nonces whose timestamps have left the freshness window
-  const pruner = setInterval(() => {
-    try { store.pruneNonces(Date.now() - 1000) } catch { /* busy: next time */ }
-  }, Math.min(60_000, REQUEST_FRESHNESS_MS))
-  pruner.unref()
 
   const address = server.address()
   const actualPort = typeof address === 'object' && address !== null ? address.port : port
@@ -173,13 +211,11 @@ export async function startLicenseServer(dir: string, options: ServerOptions = {
     close(graceMs = 10_000): Promise<void> {
       closed ??= new Promise<void>((resolve) => {
         closing = true
-        clearInterval(pruner)
         const force = setTimeout(() => { for (const s of sockets) s.destroy() }, graceMs)
         force.unref()
         server.close(() => {
           clearTimeout(force)
-          store.close()
-          resolve()
+          store.close().then(resolve, () => resolve())
         })
         server.closeIdleConnections()
       })

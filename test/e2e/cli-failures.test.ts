@@ -128,7 +128,7 @@ test('system errors are sentences: a path under a file, a folder where a file go
   mkdirSync(folder)
   const human = xway(['image', 'unpack', folder, join(ctx.tmp.path, 'unpacked')])
   assert.is(human.code, 4, human.stderr)
-  assert.match(human.stderr, /^Error: .*a-folder\.tar\.gz.*it is a folder, where a file was expected/m)
+  assert.match(human.stderr, /^Error: .*a-folder\.tar\.gz is not a file\./m)
   for (const out of [under.stdout, human.stderr]) {
     assert.not.match(out, /\bE(NOENT|NOTDIR|ISDIR|EXIST|PERM|ACCES|NOSPC)\b|ABORT_ERR|\n\s+at /)
   }

@@ -2,7 +2,7 @@ import {statSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
-import {makeConfirmationCode, makeRequestCode, makeReturnCode} from '../../src/licensing/protocol.js'
+import {makeConfirmationCode, makeRequestCode, makeReturnCode} from '../../src/licensing/codes.js'
 import {xway, xwayJson} from '../support/run.js'
 import {ownTempDir} from './license-server-helpers.js'
 

@@ -1,7 +1,7 @@
 // Helpers of the license server tests (e2e and reliability): a server process started and
 // stopped by the test, agents with their own keys, and two HTTP CONNECT proxies (one that
 // tunnels, one that intercepts TLS with its own CA).
-import {spawn, type ChildProcess} from 'node:child_process'
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {generateKeyPair, type KeyObject} from 'node:crypto'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {createServer as createHttpServer, type IncomingMessage, type Server} from 'node:http'
@@ -11,7 +11,9 @@ import {join} from 'node:path'
 import {promisify} from 'node:util'
 import {TLSSocket} from 'node:tls'
 import {call, type ClientOptions} from '../../src/licensing/client.js'
-import {formatUdi, type AgentRequest} from '../../src/licensing/protocol.js'
+import {formatUdi} from '../../src/licensing/codes.js'
+import type {AgentRequest, AuthorizeReply, RegisterReply} from '../../src/licensing/protocol.js'
+import type {AgentCredential} from '../../src/licensing/transport-security.js'
 import {generateRsaKey} from '../../src/crypto/keys.js'
 import {issueCertificate} from '../../src/crypto/x509.js'
 import {accountCreate, init, licensesAdd, tokenCreate} from '../../src/server/admin.js'
@@ -32,13 +34,17 @@ export interface ServerProcess {
   url: string
   port: number
   stdout: () => string
+  stderr: () => string
   /** signal, then wait for the exit (bounded); resolves with the exit code or signal */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{code: number | null; signal: NodeJS.Signals | null}>
 }
 
-/** `xway license-server start DIR --port 0`, resolved when it prints its URL (bounded). */
-export function startServer(dir: string, options: {env?: NodeJS.ProcessEnv; timeoutMs?: number} = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [BIN, 'license-server', 'start', dir, '--host', '127.0.0.1', '--port', '0'], {
+/** `xway license-server start DIR --port 0` (or the port and workers given), resolved when it prints its URL (bounded). */
+export function startServer(dir: string, options: {env?: NodeJS.ProcessEnv; timeoutMs?: number; port?: number; workers?: number; json?: boolean} = {}): Promise<ServerProcess> {
+  const args = [BIN, 'license-server', 'start', dir, '--host', '127.0.0.1', '--port', String(options.port ?? 0)]
+  if (options.workers !== undefined) args.push('--workers', String(options.workers))
+  if (options.json) args.push('--json')
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {...process.env, XWAY_DEBUG: '', ...options.env},
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -56,15 +62,18 @@ export function startServer(dir: string, options: {env?: NodeJS.ProcessEnv; time
       reject(new Error(`the license server did not start within the time limit: ${out}${err}`))
     }, options.timeoutMs ?? 20_000)
     const onData = (): void => {
-      const match = /^listening on (https:\/\/127\.0\.0\.1:(\d+)\/SmartTransport)$/m.exec(out)
+      // on stdout, or on stderr under --json
+      const match = /^listening on (https:\/\/127\.0\.0\.1:(\d+)\/SmartTransport)$/m.exec(options.json ? err : out)
       if (!match) return
       clearTimeout(timer)
       child.stdout!.off('data', onData)
+      child.stderr!.off('data', onData)
       resolve({
         child,
         url: match[1]!,
         port: Number(match[2]),
         stdout: () => out,
+        stderr: () => err,
         async stop(signal = 'SIGTERM', timeoutMs = 15_000) {
           if (child.exitCode === null && child.signalCode === null) child.kill(signal)
           const kill = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
@@ -75,6 +84,7 @@ export function startServer(dir: string, options: {env?: NodeJS.ProcessEnv; time
       })
     }
     child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
     child.on('exit', (code) => {
       clearTimeout(timer)
       reject(new Error(`the license server exited (${code}) before it was ready: ${out}${err}`))
@@ -82,12 +92,18 @@ export function startServer(dir: string, options: {env?: NodeJS.ProcessEnv; time
   })
 }
 
-/** A server folder with one virtual account, some licenses and an unlimited token. */
-export function makeServer(dir: string, licenses: {rms?: number; room?: number; desktop?: number} = {}, va = 'lab'): {dir: string; ca: string; token: string} {
-  init(dir)
-  accountCreate(dir, {name: 'Acme', virtualAccount: va})
-  for (const [type, count] of Object.entries(licenses)) if (count) licensesAdd(dir, {virtualAccount: va, type, count})
-  return {dir, ca: readFileSync(join(dir, 'ca.pem'), 'utf8'), token: tokenCreate(dir, {virtualAccount: va}).token}
+export interface TestServer {dir: string; ca: string; token: string}
+
+/**
+ * A server folder with one virtual account, some licenses and an unlimited token; its state
+ * in SQLite, or in the PostgreSQL database `database` (postgres://…, the password in
+ * PGPASSWORD, which the caller sets in process.env for the in-process admin calls).
+ */
+export async function makeServer(dir: string, licenses: {rms?: number; room?: number; desktop?: number} = {}, va = 'lab', database?: string): Promise<TestServer> {
+  await init(dir, {database})
+  await accountCreate(dir, {name: 'Acme', virtualAccount: va})
+  for (const [type, count] of Object.entries(licenses)) if (count) await licensesAdd(dir, {virtualAccount: va, type, count})
+  return {dir, ca: readFileSync(join(dir, 'ca.pem'), 'utf8'), token: (await tokenCreate(dir, {virtualAccount: va})).token}
 }
 
 export interface Agent {
@@ -95,7 +111,8 @@ export interface Agent {
   serial: string
   key: KeyObject
   publicKeyPem: string
-  signer: {udi: string; key: KeyObject}
+  /** the TLS client credential, once `register` (the helper below) has returned an identity certificate */
+  credential?: AgentCredential
 }
 
 const generate = promisify(generateKeyPair)
@@ -111,8 +128,13 @@ export async function makeAgents(count: number, prefix = 'A', distinctKeys = cou
     const {privateKey, publicKey} = keys[i % keys.length]!
     const serial = `${prefix}${String(i).padStart(7, '0')}`
     const udi = formatUdi('EXPWY-VE-M-K9', serial)
-    return {udi, serial, key: privateKey, publicKeyPem: publicKey.export({type: 'spki', format: 'pem'}) as string, signer: {udi, key: privateKey}}
+    return {udi, serial, key: privateKey, publicKeyPem: publicKey.export({type: 'spki', format: 'pem'}) as string}
   })
+}
+
+/** Another agent with the same key and a new serial (load tests register many UDIs per key). */
+export function withSerial(agent: Agent, serial: string): Agent {
+  return {udi: formatUdi('EXPWY-VE-M-K9', serial), serial, key: agent.key, publicKeyPem: agent.publicKeyPem}
 }
 
 export function registerRequest(agent: Agent, token: string, extra: {force?: boolean; hostname?: string | null} = {}): AgentRequest {
@@ -128,13 +150,20 @@ export function registerRequest(agent: Agent, token: string, extra: {force?: boo
   }
 }
 
-export function register(options: ClientOptions, agent: Agent, token: string) {
-  return call<{status: string; virtualAccount: string; exportControlled: string; identityCertificate: string}>(options, registerRequest(agent, token), agent.signer)
+/** Registers the agent and keeps its identity certificate as its TLS client credential. */
+export async function register(options: ClientOptions, agent: Agent, token: string, extra: {force?: boolean; hostname?: string | null} = {}): Promise<RegisterReply> {
+  const reply = await call<RegisterReply>(options, registerRequest(agent, token, extra))
+  agent.credential = {key: agent.key, certificate: reply.identityCertificate}
+  return reply
 }
 
-export function authorize(options: ClientOptions, agent: Agent, usage: {rms?: number; room?: number; desktop?: number}) {
-  return call<{status: string; licenses: Array<{type: string; requested: number; granted: number; shortage: number}>}>(
-    options, {method: 'authorize', params: {usage}}, agent.signer)
+/** A request authenticated by the agent's identity certificate. */
+export function agentCall<T>(options: ClientOptions, agent: Agent, request: AgentRequest): Promise<T> {
+  return call<T>(options, request, agent.credential)
+}
+
+export function authorize(options: ClientOptions, agent: Agent, usage: {rms?: number; room?: number; desktop?: number}): Promise<AuthorizeReply> {
+  return agentCall<AuthorizeReply>(options, agent, {method: 'authorize', params: {usage}})
 }
 
 export interface Proxy {
@@ -230,4 +259,10 @@ export async function pool<T>(count: number, concurrency: number, job: (i: numbe
     }
   }))
   return results
+}
+
+/** The worker processes of a `start --workers N` server: the children of its primary. */
+export function workerPids(server: ServerProcess): number[] {
+  const r = spawnSync('ps', ['-o', 'pid=', '--ppid', String(server.child.pid)], {encoding: 'utf8'})
+  return r.stdout.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0)
 }

@@ -2,14 +2,12 @@
 // reservation authorize/confirm act on the folder) and units whose agent trusts its lab CA.
 import {join} from 'node:path'
 import * as assert from 'uvu/assert'
-import {pool as serverPool} from '../../src/server/admin.js'
 import {hashTree} from '../../src/unit/fsutil.js'
 import {openUnit} from '../../src/areas/open.js'
 import {udiOf} from '../../src/product.js'
 import {isTransient} from '../support/paths.js'
+import type {PoolLine} from '../../src/server/store.js'
 import {makeUnit, tempDir, writeProfile, xwayJson, type RunResult} from '../support/run.js'
-
-type PoolLine = ReturnType<typeof serverPool>['licenses'][number]
 
 export const NOW = '2026-01-02T00:00:00Z'
 export const VA = 'lab'
@@ -70,9 +68,9 @@ export function authorize(lab: Lab, requestCode: string, what: string[], options
   return r.authorizationCode as string
 }
 
-/** The pool of the virtual account, read in-process (the same function `license-server pool` calls), to keep the suite fast. */
+/** The pool of the virtual account (`license-server pool`). */
 export function pool(lab: Lab): Record<string, PoolLine> {
-  return Object.fromEntries(serverPool(lab.server, {virtualAccount: VA}).licenses.map((l) => [l.type, l]))
+  return Object.fromEntries((ok(['license-server', 'pool', lab.server, '--virtual-account', VA]).licenses as PoolLine[]).map((l) => [l.type, l]))
 }
 
 export async function udiOfUnit(unit: string): Promise<string> {

@@ -1,6 +1,6 @@
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
-import {makeRequestCode, parseConfirmationCode, parseReturnCode} from '../../src/licensing/protocol.js'
+import {makeRequestCode, parseConfirmationCode, parseReturnCode} from '../../src/licensing/codes.js'
 import {readLicensing} from '../../src/areas/licensing.js'
 import {P} from '../support/paths.js'
 import {changeUnit} from '../../src/areas/open.js'

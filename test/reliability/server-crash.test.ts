@@ -1,11 +1,12 @@
 import {join} from 'node:path'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
-import {call, TransportError, type ClientOptions} from '../../src/licensing/client.js'
-import {formatUdi} from '../../src/licensing/protocol.js'
-import {instances, SERVER_FILES} from '../../src/server/admin.js'
+import {TransportError, type ClientOptions} from '../../src/licensing/client.js'
+import {databaseOf, instances} from '../../src/server/admin.js'
 import {openStore} from '../../src/server/store.js'
-import {makeAgents, makeServer, ownTempDir, registerRequest, startServer, type Agent, type ServerProcess} from '../e2e/license-server-helpers.js'
+import {
+  agentCall, authorize, makeAgents, makeServer, ownTempDir, register, startServer, withSerial, type Agent, type ServerProcess, type TestServer,
+} from '../e2e/license-server-helpers.js'
 
 // kill -9 of the server while 50 agents register and report: after a restart, every
 // registration (and authorization) that got a success reply is there, and the pool's
@@ -13,13 +14,13 @@ import {makeAgents, makeServer, ownTempDir, registerRequest, startServer, type A
 
 const WORKERS = 50
 let temp: ReturnType<typeof ownTempDir>
-let SERVER: ReturnType<typeof makeServer>
+let SERVER: TestServer
 let server: ServerProcess | undefined
 let workers: Agent[]
 
 test.before(async () => {
   temp = ownTempDir('xway-ls-crash-')
-  SERVER = makeServer(join(temp.path, 'server'), {rms: 40})
+  SERVER = await makeServer(join(temp.path, 'server'), {rms: 40})
   ;[server, workers] = await Promise.all([startServer(SERVER.dir), makeAgents(WORKERS, 'K', 10)])
 })
 
@@ -30,7 +31,7 @@ test.after(async () => {
 
 test('kill -9 under load, restart: every registration that got a success reply is still there', async () => {
   const options: ClientOptions = {target: {url: server!.url}, trustAnchors: [SERVER.ca], timeoutMs: 10_000}
-  const acknowledged: string[] = []
+  const acknowledged: Agent[] = []
   const authorizedRms = new Map<string, number>()
   let failures = 0
   let stop = false
@@ -40,12 +41,12 @@ test('kill -9 under load, restart: every registration that got a success reply i
   const work = workers.map(async (worker, w) => {
     for (let n = 0; !stop && Date.now() < deadline; n++) {
       const serial = `K${w.toString().padStart(2, '0')}${n.toString().padStart(5, '0')}`
-      const agent: Agent = {...worker, serial, udi: formatUdi('EXPWY-VE-M-K9', serial), signer: {udi: formatUdi('EXPWY-VE-M-K9', serial), key: worker.key}}
+      const agent = withSerial(worker, serial)
       try {
-        await call(options, registerRequest(agent, SERVER.token), agent.signer)
-        acknowledged.push(agent.udi)
+        await register(options, agent, SERVER.token)
+        acknowledged.push(agent)
         if (n % 3 === 0) {
-          const reply = await call<{status: string; licenses: Array<{type: string; granted: number}>}>(options, {method: 'authorize', params: {usage: {rms: 1}}}, agent.signer)
+          const reply = await authorize(options, agent, {rms: 1})
           authorizedRms.set(agent.udi, reply.licenses[0]!.granted)
         }
       } catch (err) {
@@ -70,26 +71,24 @@ test('kill -9 under load, restart: every registration that got a success reply i
   assert.ok(failures > 0, 'some requests were cut by the kill')
 
   server = await startServer(SERVER.dir)
-  const stored = new Set(instances(SERVER.dir, {virtualAccount: 'lab'}).instances.map((i) => i.udi))
-  const lost = acknowledged.filter((udi) => !stored.has(udi))
+  const stored = new Set((await instances(SERVER.dir, {virtualAccount: 'lab'})).instances.map((i) => i.udi))
+  const lost = acknowledged.filter((a) => !stored.has(a.udi)).map((a) => a.udi)
   assert.equal(lost, [], `${lost.length} acknowledged registrations lost of ${acknowledged.length}`)
 
-  const store = openStore(join(SERVER.dir, SERVER_FILES.db))
+  const store = await openStore(databaseOf(SERVER.dir))
   try {
-    const consistency = store.consistency('lab')
+    const consistency = await store.consistency('lab')
     assert.ok(consistency.ok, consistency.problems.join('; '))
-    const rms = store.pool('lab').licenses[0]!
+    const rms = (await store.pool('lab')).licenses[0]!
     assert.ok(rms.inUse <= rms.owned)
-    const holdings = new Map(store.instances('lab').map((i) => [i.udi, i.licenses.rms]))
+    const holdings = new Map((await store.instances('lab')).map((i) => [i.udi, i.licenses.rms]))
     for (const [udi, granted] of authorizedRms) assert.is(holdings.get(udi), granted, `${udi} keeps the licenses its reply granted`)
   } finally {
-    store.close()
+    await store.close()
   }
 
-  // the restarted server serves the instances it had
-  const survivor = acknowledged[0]!
-  const key = workers[Number(survivor.slice(-7, -5))]!.key
-  const ping = await call<{status: string}>({...options, target: {url: server.url}}, {method: 'ping'}, {udi: survivor, key})
+  // the restarted server serves the instances it had, authenticated by the certificates they got
+  const ping = await agentCall<{status: string}>({...options, target: {url: server.url}}, acknowledged[0]!, {method: 'ping'})
   assert.is(ping.status, 'ok')
 })
 

@@ -5,15 +5,15 @@ import {generateRsaKey} from '../../src/crypto/keys.js'
 import {issueCertificate} from '../../src/crypto/x509.js'
 import {XwayError} from '../../src/errors.js'
 import {planBootLicensing} from '../../src/agent/boot.js'
+import {buildAuthorizationCode, entitlementsFor, type ReservationKind} from '../../src/licensing/authorization-code.js'
 import {
   confirmationCodeMatches, formatUdi, parseConfirmationCode, parseRequestCode, parseReturnCode, piidForUdi, returnCodeMatches,
-  type LicenseCounts, type ReservationKind,
-} from '../../src/licensing/protocol.js'
+} from '../../src/licensing/codes.js'
+import type {LicenseCounts} from '../../src/licensing/license-types.js'
 import {
   boxCapacity, planCancel, planEnable, planInstall, planRequest, planReturn, planReturnAuthorization, shareClusterReservations,
 } from '../../src/licensing/reservation.js'
 import {defaultLicensingState, type LicensingState} from '../../src/licensing/state.js'
-import {buildAuthorizationCode, entitlementsFor} from '../../src/server/reservation.js'
 
 const INFO = {pid: 'EXPWY-VE-M-K9', serial: '0A1B2C3D'}
 const UDI = formatUdi(INFO.pid, INFO.serial)
@@ -70,7 +70,7 @@ function throwsCode(fn: () => unknown, code: string, pattern?: RegExp): void {
   assert.unreachable(`expected a ${code} error`)
 }
 
-test('enable is refused while registered or registering, allowed when unregistered, and idempotent', async () => {
+test('enable is refused while registered or registering, allowed when unregistered, and idempotent', () => {
   for (const state of ['registered', 'pending'] as const) {
     const s = smart()
     s.registration.state = state
@@ -89,7 +89,7 @@ test('enable is refused while registered or registering, allowed when unregister
   throwsCode(() => planEnable(defaultLicensingState('legacy'), true), 'refused', /smart licensing/)
 })
 
-test('request needs reservation enabled; prints CB-Z<PID>:<serial>-<nonce>-<check>, the same while pending', async () => {
+test('request needs reservation enabled; prints CB-Z<PID>:<serial>-<nonce>-<check>, the same while pending', () => {
   throwsCode(() => planRequest(smart(), INFO, 'A6rZG7jGd'), 'refused', /disabled by default/)
   const s = requested()
   assert.is(s.reservation.state, 'requested')
@@ -101,7 +101,7 @@ test('request needs reservation enabled; prints CB-Z<PID>:<serial>-<nonce>-<chec
   assert.is(again.result.requestCode, s.reservation.requestCode)
 })
 
-test('SLR install: verified, installed, prints a confirmation code the server accepts', async () => {
+test('SLR install: verified, installed, prints a confirmation code the server accepts', () => {
   const s = requested()
   const plan = planInstall(s, INFO, code('SLR', T0, {rms: 10, room: 5}, {until: new Date(T0 + 90 * 86_400_000)}), ANCHORS)
   assert.is(plan.result.kind, 'SLR')
@@ -117,14 +117,14 @@ test('SLR install: verified, installed, prints a confirmation code the server ac
   assert.is(r.requestCode, s.reservation.requestCode, 'the request code stays for updates')
 })
 
-test('PLR install prints no confirmation code and grants every license to the box capacity', async () => {
+test('PLR install prints no confirmation code and grants every license to the box capacity', () => {
   const plan = planInstall(requested(), INFO, code('PLR', T0), ANCHORS)
   assert.equal(plan.result, {kind: 'PLR', confirmationCode: null})
   const cap = boxCapacity(INFO.pid)
   assert.equal(plan.state!.reservation.entitlements.map((e) => [e.type, e.count, e.endDate]), [['rms', cap.rms, null], ['room', cap.room, null], ['desktop', cap.desktop, null]])
 })
 
-test('a newer code updates the reservation with a new confirmation code; an older or the same one is refused', async () => {
+test('a newer code updates the reservation with a new confirmation code; an older or the same one is refused', () => {
   const first = planInstall(requested(), INFO, code('SLR', T0, {rms: 10}), ANCHORS)
   const newer = planInstall(first.state!, INFO, code('SLR', T0 + 1000, {rms: 20}), ANCHORS)
   assert.is.not(newer.result.confirmationCode, first.result.confirmationCode)
@@ -135,7 +135,7 @@ test('a newer code updates the reservation with a new confirmation code; an olde
   throwsCode(() => planInstall(newer.state!, INFO, code('PLR', T0 + 2000), ANCHORS), 'refused', /return/i)
 })
 
-test('tampered, malformed, foreign-UDI, untrusted or unrequested codes are refused as bad input', async () => {
+test('tampered, malformed, foreign-UDI, untrusted or unrequested codes are refused as bad input', () => {
   const s = requested()
   const good = code('SLR', T0, {rms: 10})
   const tampered = good.replace('<count>10</count>', '<count>99</count>')
@@ -156,7 +156,7 @@ test('tampered, malformed, foreign-UDI, untrusted or unrequested codes are refus
   throwsCode(() => planInstall(smart(), INFO, good, ANCHORS), 'refused', /disabled by default/)
 })
 
-test('return gives a return code for the installed reservation and drops it; nothing installed is refused', async () => {
+test('return gives a return code for the installed reservation and drops it; nothing installed is refused', () => {
   const installed = planInstall(requested(), INFO, code('SLR', T0, {rms: 10}), ANCHORS).state!
   const ret = planReturn(installed, INFO)
   const parts = parseReturnCode(ret.result.returnCode)
@@ -170,7 +170,7 @@ test('return gives a return code for the installed reservation and drops it; not
   throwsCode(() => planInstall(again, INFO, code('SLR', T0, {rms: 10}), ANCHORS), 'bad-input', /already installed/)
 })
 
-test('return-authorization gives a return code for a code never installed, which then cannot be installed', async () => {
+test('return-authorization gives a return code for a code never installed, which then cannot be installed', () => {
   const s = requested()
   const c = code('SLR', T0, {rms: 10})
   const plan = planReturnAuthorization(s, INFO, c, ANCHORS)
@@ -185,7 +185,7 @@ test('return-authorization gives a return code for a code never installed, which
   throwsCode(() => planReturnAuthorization(installed, INFO, code('SLR', T0 + 5, {rms: 3}), ANCHORS), 'refused', /return/)
 })
 
-test('cancel drops a pending request; refused with nothing pending or a reservation installed', async () => {
+test('cancel drops a pending request; refused with nothing pending or a reservation installed', () => {
   const s = requested()
   const plan = planCancel(s)
   assert.is(plan.state!.reservation.state, 'none')
@@ -197,7 +197,7 @@ test('cancel drops a pending request; refused with nothing pending or a reservat
   throwsCode(() => planEnable(s, false), 'refused', /cancel/i)
 })
 
-test('boot: an expired SLR entitlement stops its feature and raises the alarm; before, nothing changes', async () => {
+test('boot: an expired SLR entitlement stops its feature and raises the alarm; before, nothing changes', () => {
   const until = new Date(T0 + 30 * 86_400_000)
   const installed = planInstall(requested(), INFO, code('SLR', T0, {rms: 10, room: 2}, {until}), ANCHORS).state!
   const before = planBootLicensing(installed, {alarms: []}, new Date(until.getTime() - 1000))
@@ -217,7 +217,7 @@ test('boot: an expired SLR entitlement stops its feature and raises the alarm; b
   assert.equal(planBootLicensing(smart(), after.alarms, new Date()).alarms.alarms, [])
 })
 
-test('cluster: a node borrows reserved licenses from peers when its own are used up, and reports at most what it installed', async () => {
+test('cluster: a node borrows reserved licenses from peers when its own are used up, and reports at most what it installed', () => {
   const share = shareClusterReservations([
     {name: 'a', entitlements: [{type: 'rms', count: 10}], inUse: {rms: 14}},
     {name: 'b', entitlements: [{type: 'rms', count: 10}], inUse: {rms: 3}},

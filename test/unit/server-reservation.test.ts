@@ -1,36 +1,58 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {test} from 'uvu'
+import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
 import {BadInputError, RefusedError, UsageError} from '../../src/errors.js'
+import {ENTITLEMENT_TAGS, verifyAuthorizationCode} from '../../src/licensing/authorization-code.js'
 import {
-  ENTITLEMENT_TAGS, formatUdi, makeConfirmationCode, makeRequestCode, makeReturnCode, parseConfirmationCode, parseRequestCode,
-  parseReturnCode, piidForUdi, randomRequestNonce, verifyAuthorizationCode,
-} from '../../src/licensing/protocol.js'
+  formatUdi, makeConfirmationCode, makeRequestCode, makeReturnCode, parseConfirmationCode, parseRequestCode,
+  parseReturnCode, piidForUdi, randomRequestNonce,
+} from '../../src/licensing/codes.js'
 import {
   accountCreate, init, instances, instancesRemove, licensesAdd, pool, reservationAuthorize, reservationConfirm,
 } from '../../src/server/admin.js'
 import {ownTempDir} from '../e2e/license-server-helpers.js'
+import {BACKENDS, sharedPostgres, type Backend, type PostgresServer} from '../support/postgres.js'
 
+// Reservations on the server: the same cases on SQLite and on PostgreSQL.
+
+const postgres = sharedPostgres()
+
+async function rejects(promise: Promise<unknown>, check: (e: unknown) => boolean): Promise<void> {
+  try {
+    await promise
+  } catch (err) {
+    assert.ok(check(err), String(err))
+    return
+  }
+  assert.unreachable('expected a refusal')
+}
+
+for (const backend of BACKENDS) reservations(backend)
+
+function reservations(backend: Backend): void {
+const test = suite(`server reservations (${backend})`)
 let temp: ReturnType<typeof ownTempDir>
 let DIR: string
 let OTHER: string
 let CA: string
 let OTHER_CA: string
+let pg: PostgresServer | null = null
 
-test.before(() => {
-  temp = ownTempDir('xway-reservation-')
+test.before(async () => {
+  temp = ownTempDir(`xway-reservation-${backend}-`)
   DIR = join(temp.path, 'server')
   OTHER = join(temp.path, 'other-server')
-  init(DIR)
-  init(OTHER)
+  if (backend === 'postgres') pg = await postgres.acquire()
+  await init(DIR, {database: pg ? await pg.createDatabase() : undefined})
+  await init(OTHER, {database: pg ? await pg.createDatabase() : undefined})
   CA = readFileSync(join(DIR, 'ca.pem'), 'utf8')
   OTHER_CA = readFileSync(join(OTHER, 'ca.pem'), 'utf8')
-  accountCreate(DIR, {name: 'Acme', virtualAccount: 'lab'})
-  licensesAdd(DIR, {virtualAccount: 'lab', type: 'rms', count: 20})
-  licensesAdd(DIR, {virtualAccount: 'lab', type: 'room', count: 5})
-  accountCreate(OTHER, {name: 'Other', virtualAccount: 'lab'})
-  licensesAdd(OTHER, {virtualAccount: 'lab', type: 'rms', count: 20})
+  await accountCreate(DIR, {name: 'Acme', virtualAccount: 'lab'})
+  await licensesAdd(DIR, {virtualAccount: 'lab', type: 'rms', count: 20})
+  await licensesAdd(DIR, {virtualAccount: 'lab', type: 'room', count: 5})
+  await accountCreate(OTHER, {name: 'Other', virtualAccount: 'lab'})
+  await licensesAdd(OTHER, {virtualAccount: 'lab', type: 'rms', count: 20})
 })
 
 let serialCount = 0
@@ -39,9 +61,12 @@ function request(): {code: string; udi: string} {
   return {code: makeRequestCode('EXPWY-VE-M-K9', serial, randomRequestNonce()), udi: formatUdi('EXPWY-VE-M-K9', serial)}
 }
 
-const rms = () => pool(DIR, {virtualAccount: 'lab'}).licenses[0]!
+const rms = async () => (await pool(DIR, {virtualAccount: 'lab'})).licenses[0]!
 
-test.after(() => temp?.remove())
+test.after(async () => {
+  if (pg) await postgres.release()
+  temp?.remove()
+})
 
 test('request codes: CB-Z<PID>:<serial>-<nonce>-<check>, parsed back, a changed character fails the check', async () => {
   const code = makeRequestCode('EXPWY-VE-M-K9', '0A1B2C3D', 'A6rZG7jGd')
@@ -63,71 +88,71 @@ test('confirmation and return codes name the instance and the code timestamp, an
 })
 
 test('SLR: the first code reserves at once; the authorization code verifies against the lab CA and says what it grants', async () => {
-  const before = rms().available
+  const before = (await rms()).available
   const {code, udi} = request()
-  const r = reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, licenses: ['rms=4', 'room=1']})
+  const r = await reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, licenses: ['rms=4', 'room=1']})
   assert.is(r.kind, 'SLR')
   assert.is(r.state, 'confirmed')
   assert.match(r.authorizationCode, /^<specificPLR><authorizationCode><flag>A<\/flag><version>C<\/version><piid>[0-9a-f-]{36}<\/piid><timestamp>\d+<\/timestamp><entitlements><entitlement><tag>/)
   assert.match(r.authorizationCode, /<\/authorizationCode><signature>[A-Za-z0-9+/=]+<\/signature><udi>PID:EXPWY-VE-M-K9,SN:R\d+<\/udi><signingCertificate>[A-Za-z0-9+/=]+<\/signingCertificate><\/specificPLR>$/)
-  assert.is(rms().reserved - (20 - before), 4)
+  assert.is((await rms()).reserved - (20 - before), 4)
   const v = verifyAuthorizationCode(r.authorizationCode, [OTHER_CA, CA])
   assert.is(v.kind, 'SLR')
   assert.is(v.udi, udi)
   assert.is(v.timestamp, r.timestamp)
   assert.equal(v.entitlements.map((e) => [e.type, e.count, e.licenseType, e.endDate]), [['rms', 4, 'PERPETUAL', null], ['room', 1, 'PERPETUAL', null]])
   assert.is(v.signer.subject, 'CN=xway lab reservation signing, O=xway lab')
-  const listed = instances(DIR, {virtualAccount: 'lab'}).instances.find((i) => i.udi === udi)!
+  const listed = (await instances(DIR, {virtualAccount: 'lab'})).instances.find((i) => i.udi === udi)!
   assert.is(listed.status, 'reserved')
   assert.equal(listed.reservation, {kind: 'SLR', state: 'confirmed'})
 })
 
 test('SLR update: new counts stay in transit until the confirmation code; an older code is refused', async () => {
   const {code, udi} = request()
-  const first = reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, licenses: ['rms=2']})
-  const r0 = rms()
-  const second = reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, licenses: ['rms=5'], until: '2099-12-31'})
+  const first = await reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, licenses: ['rms=2']})
+  const r0 = await rms()
+  const second = await reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, licenses: ['rms=5'], until: '2099-12-31'})
   assert.is(second.state, 'in-transit')
   assert.ok(second.timestamp > first.timestamp)
-  const r1 = rms()
+  const r1 = await rms()
   assert.is(r1.reserved, r0.reserved)
   assert.is(r1.inTransit - r0.inTransit, 3)
   const v = verifyAuthorizationCode(second.authorizationCode, [CA])
   assert.is(v.entitlements[0]!.licenseType, 'TERM')
   assert.is(v.entitlements[0]!.endDate, '2099-12-31T23:59:59.000Z')
-  assert.throws(() => reservationConfirm(DIR, {code: makeConfirmationCode(udi, first.timestamp)}), (e: unknown) => e instanceof BadInputError)
-  const confirmed = reservationConfirm(DIR, {code: makeConfirmationCode(udi, second.timestamp)})
+  await rejects(reservationConfirm(DIR, {code: makeConfirmationCode(udi, first.timestamp)}), (e: unknown) => e instanceof BadInputError)
+  const confirmed = await reservationConfirm(DIR, {code: makeConfirmationCode(udi, second.timestamp)})
   assert.is(confirmed.alreadyConfirmed, false)
   assert.is(confirmed.reserved.rms, 5)
-  const r2 = rms()
+  const r2 = await rms()
   assert.is(r2.reserved - r0.reserved, 3)
   assert.is(r2.inTransit, r0.inTransit)
-  assert.is(reservationConfirm(DIR, {code: makeConfirmationCode(udi, second.timestamp)}).alreadyConfirmed, true)
+  assert.is((await reservationConfirm(DIR, {code: makeConfirmationCode(udi, second.timestamp)})).alreadyConfirmed, true)
 })
 
 test('a reservation beyond the available licenses is refused and changes nothing', async () => {
-  const before = rms()
+  const before = await rms()
   const {code} = request()
-  assert.throws(() => reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, licenses: ['rms=500']}), (e: unknown) => e instanceof RefusedError)
-  assert.equal(rms(), before)
+  await rejects(reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, licenses: ['rms=500']}), (e: unknown) => e instanceof RefusedError)
+  assert.equal(await rms(), before)
 })
 
 test('PLR: permanentPLR with the PLR entitlement; --until and mixing with --license are usage errors', async () => {
   const {code, udi} = request()
-  assert.throws(() => reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, plr: true, until: '2099-01-01'}), (e: unknown) => e instanceof UsageError)
-  assert.throws(() => reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, plr: true, licenses: ['rms=1']}), (e: unknown) => e instanceof UsageError)
-  const r = reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, plr: true})
+  await rejects(reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, plr: true, until: '2099-01-01'}), (e: unknown) => e instanceof UsageError)
+  await rejects(reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, plr: true, licenses: ['rms=1']}), (e: unknown) => e instanceof UsageError)
+  const r = await reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, plr: true})
   assert.match(r.authorizationCode, /^<permanentPLR>.*<\/permanentPLR>$/)
   const v = verifyAuthorizationCode(r.authorizationCode, [CA])
   assert.is(v.kind, 'PLR')
   assert.is(v.udi, udi)
   assert.equal(v.entitlements.map((e) => [e.tag, e.type, e.count]), [[ENTITLEMENT_TAGS.plr, 'plr', 1]])
-  assert.throws(() => reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, licenses: ['rms=1']}), (e: unknown) => e instanceof RefusedError)
+  await rejects(reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, licenses: ['rms=1']}), (e: unknown) => e instanceof RefusedError)
 })
 
 test('tampered, re-addressed, foreign and malformed authorization codes are refused (BadInputError)', async () => {
   const {code} = request()
-  const xml = reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, licenses: ['rms=1']}).authorizationCode
+  const xml = (await reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, licenses: ['rms=1']})).authorizationCode
   const refuses = (text: string, anchors: string[], pattern: RegExp): void => {
     assert.throws(() => verifyAuthorizationCode(text, anchors), (e: unknown) => e instanceof BadInputError && pattern.test((e as Error).message))
   }
@@ -137,7 +162,7 @@ test('tampered, re-addressed, foreign and malformed authorization codes are refu
   refuses(xml, [], /Unknown CA/)
   // signed by another server's signing key: verifies only against that server's CA
   const {code: code2} = request()
-  const foreign = reservationAuthorize(OTHER, {virtualAccount: 'lab', requestCode: code2, licenses: ['rms=1']}).authorizationCode
+  const foreign = (await reservationAuthorize(OTHER, {virtualAccount: 'lab', requestCode: code2, licenses: ['rms=1']})).authorizationCode
   refuses(foreign, [CA], /Unknown CA/)
   refuses(xml.slice(0, -5), [CA], /malformed/)
   refuses('<specificPLR>' + 'x'.repeat(70_000) + '</specificPLR>', [CA], /malformed/)
@@ -147,17 +172,18 @@ test('tampered, re-addressed, foreign and malformed authorization codes are refu
 
 test('removing a reserved instance needs its return code; a wrong one is refused; the right one frees the licenses', async () => {
   const {code, udi} = request()
-  const r = reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, licenses: ['room=2']})
-  const room = () => pool(DIR, {virtualAccount: 'lab'}).licenses[1]!
-  const held = room().reserved
-  assert.throws(() => instancesRemove(DIR, udi), (e: unknown) => e instanceof RefusedError)
-  assert.throws(() => instancesRemove(DIR, udi, makeReturnCode('PID:EXPWY-VE-M-K9,SN:OTHER1', r.timestamp)), (e: unknown) => e instanceof BadInputError)
-  assert.throws(() => instancesRemove(DIR, udi, makeReturnCode(udi, r.timestamp + 1)), (e: unknown) => e instanceof BadInputError)
-  const removed = instancesRemove(DIR, udi, makeReturnCode(udi, r.timestamp))
+  const r = await reservationAuthorize(DIR, {virtualAccount: 'lab', requestCode: code, licenses: ['room=2']})
+  const room = async () => (await pool(DIR, {virtualAccount: 'lab'})).licenses[1]!
+  const held = (await room()).reserved
+  await rejects(instancesRemove(DIR, udi), (e: unknown) => e instanceof RefusedError)
+  await rejects(instancesRemove(DIR, udi, makeReturnCode('PID:EXPWY-VE-M-K9,SN:OTHER1', r.timestamp)), (e: unknown) => e instanceof BadInputError)
+  await rejects(instancesRemove(DIR, udi, makeReturnCode(udi, r.timestamp + 1)), (e: unknown) => e instanceof BadInputError)
+  const removed = await instancesRemove(DIR, udi, makeReturnCode(udi, r.timestamp))
   assert.is(removed.reservationReturned, true)
   assert.is(removed.released.room, 2)
-  assert.is(room().reserved, held - 2)
-  assert.throws(() => instancesRemove(DIR, udi), (e: unknown) => e instanceof BadInputError)
+  assert.is((await room()).reserved, held - 2)
+  await rejects(instancesRemove(DIR, udi), (e: unknown) => e instanceof BadInputError)
 })
 
 test.run()
+}

@@ -15,7 +15,7 @@ export default class LicenseServerAccountCreate extends XwayCommand<AccountCreat
 
   async run(): Promise<AccountCreateResult> {
     const {args, flags} = await this.parse(LicenseServerAccountCreate)
-    const result = accountCreate(args.dir, {name: flags.name, virtualAccount: flags['virtual-account']})
+    const result = await accountCreate(args.dir, {name: flags.name, virtualAccount: flags['virtual-account']})
     this.say(`Virtual account ${result.virtualAccount} created in smart account ${result.smartAccount}`)
     return result
   }

@@ -18,7 +18,7 @@ export default class LicenseServerInstancesRemove extends XwayCommand<InstanceRe
 
   async run(): Promise<InstanceRemoveResult> {
     const {args, flags} = await this.parse(LicenseServerInstancesRemove)
-    const result = instancesRemove(args.dir, args.udi, flags['return-code'])
+    const result = await instancesRemove(args.dir, args.udi, flags['return-code'])
     const released = Object.entries(result.released).filter(([, n]) => n > 0).map(([t, n]) => `${t}=${n}`).join(' ') || 'nothing'
     this.say(`Removed ${result.udi}; released ${released}${result.reservationReturned ? ' (reservation returned)' : ''}`)
     return result

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {XwayCommand} from '../../../src/cli/base.js'
 import {licensesAdd, type LicensesAddResult} from '../../../src/server/admin.js'
-import {LICENSE_TYPES, LICENSE_TYPE_NAMES} from '../../../src/licensing/protocol.js'
+import {LICENSE_TYPES, LICENSE_TYPE_NAMES} from '../../../src/licensing/license-types.js'
 
 export default class LicenseServerLicensesAdd extends XwayCommand<LicensesAddResult> {
   static override description = 'Add licenses a virtual account owns: rms (Rich Media Session), room or desktop (registrations)'
@@ -19,7 +19,7 @@ export default class LicenseServerLicensesAdd extends XwayCommand<LicensesAddRes
 
   async run(): Promise<LicensesAddResult> {
     const {args, flags} = await this.parse(LicenseServerLicensesAdd)
-    const result = licensesAdd(args.dir, {virtualAccount: flags['virtual-account'], type: flags.type, count: flags.count})
+    const result = await licensesAdd(args.dir, {virtualAccount: flags['virtual-account'], type: flags.type, count: flags.count})
     this.say(`${result.virtualAccount}: ${LICENSE_TYPE_NAMES[result.type]} owned ${result.owned}, available ${result.available}`)
     return result
   }

@@ -23,7 +23,7 @@ export default class LicenseServerReservationAuthorize extends XwayCommand<Reser
 
   async run(): Promise<ReservationAuthorizeResult> {
     const {args, flags} = await this.parse(LicenseServerReservationAuthorize)
-    const result = reservationAuthorize(args.dir, {
+    const result = await reservationAuthorize(args.dir, {
       virtualAccount: flags['virtual-account'], requestCode: flags['request-code'], plr: flags.plr, licenses: flags.license, until: flags.until,
     })
     this.say(`${result.kind} authorization code for ${result.udi} (${result.state}):`)

@@ -10,7 +10,7 @@ export default class LicenseServerReservationConfirm extends XwayCommand<Reserva
 
   async run(): Promise<ReservationConfirmResult> {
     const {args, flags} = await this.parse(LicenseServerReservationConfirm)
-    const result = reservationConfirm(args.dir, {code: flags.code})
+    const result = await reservationConfirm(args.dir, {code: flags.code})
     this.say(`Reservation of ${result.udi} confirmed${result.alreadyConfirmed ? ' (already)' : ''}`)
     return result
   }

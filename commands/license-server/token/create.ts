@@ -21,7 +21,7 @@ export default class LicenseServerTokenCreate extends XwayCommand<TokenCreateRes
 
   async run(): Promise<TokenCreateResult> {
     const {args, flags} = await this.parse(LicenseServerTokenCreate)
-    const result = tokenCreate(args.dir, {
+    const result = await tokenCreate(args.dir, {
       virtualAccount: flags['virtual-account'], expiresIn: flags['expires-in'], uses: flags.uses, exportControlled: flags['export-controlled'],
     })
     this.say(result.token)

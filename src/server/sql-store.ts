@@ -1,0 +1,545 @@
+import {BadInputError, RefusedError} from '../errors.js'
+import {LICENSE_TYPES, zeroCounts, type LicenseCounts, type LicenseType} from '../licensing/license-types.js'
+import {LicenseServerError, type ExportControlled} from '../licensing/protocol.js'
+import {canonicalPublicKey} from '../licensing/transport-security.js'
+import {availableOf, checkReservationFits, grantReport, reservationHolding} from './allocation.js'
+import {schemaVersionOf} from './migrations.js'
+import type {SqlDatabase, SqlRunner} from './sql.js'
+import {isCheckViolation} from './sql.js'
+import type {
+  AuthorizationRecord, InstanceIdentity, InstanceView, LicenseStore, PoolLine, PoolView, RegistrationInput, RegistrationRecord,
+  Requester, ReservationInput, ReservationRecord, TokenRecord,
+} from './store.js'
+import {unknownInstance} from './store.js'
+
+// The license store in the SQL that SQLite and PostgreSQL share. Every public method is one
+// transaction. Writers lock what they read before they change it, always in the same order
+// (a limited token → instance → reservation → the virtual account's license rows, by type), so that
+// PostgreSQL's row locks serialize them as SQLite's write lock does and no two of them wait
+// for each other. The counters are also guarded by CHECK constraints: a bug that would
+// over-allocate aborts its transaction instead of corrupting the pool.
+
+interface LicenseRow {type: LicenseType; owned: number; in_use: number; reserved: number; in_transit: number}
+interface InstanceRow {
+  udi: string; va: string; hostname: string | null; ip: string | null; public_key: string; cert_serial: string
+  export_controlled: number; registered_at: string; last_seen_at: string; status: InstanceView['status']; smart_account: string
+}
+interface ReservationRow {
+  udi: string; piid: string; va: string; kind: ReservationRecord['kind']; request_code: string; state: ReservationRecord['state']
+  auth_timestamp: number; until: string | null; authorization_code: string
+}
+
+const INSTANCE_COLUMNS = `i.udi, i.va, i.hostname, i.ip, i.public_key, i.cert_serial, i.export_controlled, i.registered_at,
+  i.last_seen_at, i.status, va.smart_account`
+const RESERVATION_COLUMNS = 'r.udi, r.piid, r.va, r.kind, r.request_code, r.state, r.auth_timestamp, r.until, r.authorization_code'
+/** reserved = what units confirmed; in transit = what the latest codes add on top, until confirmed */
+const RESERVED_SUMS = `SELECT c.type, SUM(c.confirmed) AS reserved,
+  SUM(CASE WHEN c.pending > c.confirmed THEN c.pending - c.confirmed ELSE 0 END) AS in_transit
+  FROM reservation_counts c JOIN reservations r ON r.udi = c.udi WHERE r.va = ? GROUP BY c.type`
+
+function exportText(flag: number | boolean): ExportControlled {
+  return flag ? 'Allowed' : 'Not Allowed'
+}
+
+function countsOf(rows: Array<{type: LicenseType; n: number}>): LicenseCounts {
+  const counts = zeroCounts()
+  for (const r of rows) counts[r.type] = r.n
+  return counts
+}
+
+function byTimeThenUdi(a: {at: string; udi: string}, b: {at: string; udi: string}): number {
+  if (a.at !== b.at) return a.at < b.at ? -1 : 1
+  return a.udi < b.udi ? -1 : a.udi > b.udi ? 1 : 0
+}
+
+function sameKey(stored: string, presented: string): boolean {
+  if (stored === presented) return true
+  try {
+    return canonicalPublicKey(stored) === presented
+  } catch {
+    return false
+  }
+}
+
+export class SqlLicenseStore implements LicenseStore {
+  readonly kind: 'sqlite' | 'postgres'
+
+  constructor(private readonly db: SqlDatabase) {
+    this.kind = db.dialect
+  }
+
+  close(): Promise<void> {
+    return this.db.close()
+  }
+
+  private write<T>(fn: (q: SqlRunner) => Promise<T>): Promise<T> {
+    return this.db.transaction(fn)
+  }
+
+  private read<T>(fn: (q: SqlRunner) => Promise<T>): Promise<T> {
+    return this.db.transaction(fn, {readOnly: true})
+  }
+
+  schemaVersion(): Promise<number> {
+    return schemaVersionOf(this.db)
+  }
+
+  async meta(key: string): Promise<string | null> {
+    return (await this.read((q) => q.get<{value: string}>('SELECT value FROM meta WHERE key = ?', [key])))?.value ?? null
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.write((q) => q.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]))
+  }
+
+  // ---------------------------------------------------------------- helpers inside a transaction
+
+  private async event(q: SqlRunner, at: Date, kind: string, va: string | null, udi: string | null, detail?: unknown): Promise<void> {
+    await q.run('INSERT INTO events (at, kind, va, udi, detail) VALUES (?, ?, ?, ?, ?)', [at.toISOString(), kind, va, udi, detail === undefined ? null : JSON.stringify(detail)])
+  }
+
+  private async requireVa(q: SqlRunner, va: string): Promise<{name: string; smart_account: string}> {
+    const row = await q.get<{name: string; smart_account: string}>('SELECT name, smart_account FROM virtual_accounts WHERE name = ?', [va])
+    if (!row) {
+      throw new BadInputError(`There is no virtual account named ${JSON.stringify(va)} on this license server.`, {
+        actions: ['Create it with `xway license-server account create DIR --name SA --virtual-account VA`.'],
+      })
+    }
+    return row
+  }
+
+  /** The virtual account's license rows; `lock` when the transaction goes on to change them. */
+  private async licenseRows(q: SqlRunner, va: string, lock: boolean): Promise<Map<LicenseType, LicenseRow>> {
+    const rows = await q.all<LicenseRow>(`SELECT type, owned, in_use, reserved, in_transit FROM licenses WHERE va = ? ORDER BY type${lock ? this.db.forUpdate() : ''}`, [va])
+    return new Map(rows.map((r) => [r.type, r]))
+  }
+
+  private static available(rows: Map<LicenseType, LicenseRow>): LicenseCounts {
+    const available = zeroCounts()
+    for (const type of LICENSE_TYPES) {
+      const r = rows.get(type)
+      if (r) available[type] = availableOf({owned: r.owned, inUse: r.in_use, reserved: r.reserved, inTransit: r.in_transit})
+    }
+    return available
+  }
+
+  private async addInUse(q: SqlRunner, va: string, type: LicenseType, delta: number): Promise<void> {
+    try {
+      await q.run('UPDATE licenses SET in_use = in_use + ? WHERE va = ? AND type = ?', [delta, va, type])
+    } catch (err) {
+      // unreachable by construction; the CHECK constraint is the last line of defence
+      if (isCheckViolation(err)) throw new LicenseServerError('internal', 'The pool would be over-allocated or go negative; the change was not applied.')
+      throw err
+    }
+  }
+
+  private async instanceRow(q: SqlRunner, udi: string, lock: boolean): Promise<InstanceRow | undefined> {
+    return q.get<InstanceRow>(`SELECT ${INSTANCE_COLUMNS} FROM instances i JOIN virtual_accounts va ON va.name = i.va WHERE i.udi = ?${lock ? this.db.forUpdate('i') : ''}`, [udi])
+  }
+
+  /** The requester's instance, locked: it must exist and be registered under the key that authenticated the request. */
+  private async requireInstance(q: SqlRunner, who: Requester): Promise<InstanceRow> {
+    const row = await this.instanceRow(q, who.udi, true)
+    if (!row || !sameKey(row.public_key, who.publicKey)) throw unknownInstance(who.udi)
+    return row
+  }
+
+  private async held(q: SqlRunner, udi: string): Promise<LicenseCounts> {
+    return countsOf(await q.all<{type: LicenseType; n: number}>('SELECT type, count AS n FROM allocations WHERE udi = ?', [udi]))
+  }
+
+  /** Gives back everything an instance holds (its row is locked by the caller); returns what was released. */
+  private async releaseAllocations(q: SqlRunner, udi: string, va: string): Promise<LicenseCounts> {
+    const released = await this.held(q, udi)
+    if (LICENSE_TYPES.some((t) => released[t] > 0)) {
+      await this.licenseRows(q, va, true)
+      for (const type of LICENSE_TYPES) if (released[type] > 0) await this.addInUse(q, va, type, -released[type])
+    }
+    await q.run('DELETE FROM allocations WHERE udi = ?', [udi])
+    return released
+  }
+
+  private async poolOf(q: SqlRunner, va: string): Promise<PoolView> {
+    const rows = await this.licenseRows(q, va, false)
+    const shortages = countsOf(await q.all<{type: LicenseType; n: number}>(`SELECT a.type, SUM(a.shortage) AS n FROM allocations a JOIN instances i ON i.udi = a.udi
+      WHERE i.va = ? GROUP BY a.type`, [va]))
+    return {
+      virtualAccount: va,
+      licenses: LICENSE_TYPES.map((type): PoolLine => {
+        const r = rows.get(type) ?? {type, owned: 0, in_use: 0, reserved: 0, in_transit: 0}
+        const counters = {owned: r.owned, inUse: r.in_use, reserved: r.reserved, inTransit: r.in_transit}
+        return {type, ...counters, available: availableOf(counters), shortage: shortages[type]}
+      }),
+    }
+  }
+
+  private async reservationIn(q: SqlRunner, column: 'udi' | 'piid', value: string, lock: boolean): Promise<ReservationRecord | null> {
+    const row = await q.get<ReservationRow>(`SELECT ${RESERVATION_COLUMNS} FROM reservations r WHERE r.${column} = ?${lock ? this.db.forUpdate('r') : ''}`, [value])
+    if (!row) return null
+    const confirmed = zeroCounts()
+    const pending = zeroCounts()
+    for (const c of await q.all<{type: LicenseType; confirmed: number; pending: number}>('SELECT type, confirmed, pending FROM reservation_counts WHERE udi = ?', [row.udi])) {
+      confirmed[c.type] = c.confirmed
+      pending[c.type] = c.pending
+    }
+    return {
+      udi: row.udi, piid: row.piid, virtualAccount: row.va, kind: row.kind, requestCode: row.request_code, state: row.state,
+      timestamp: Number(row.auth_timestamp), until: row.until, confirmed, pending, authorizationCode: row.authorization_code,
+    }
+  }
+
+  /** Sets reserved and in transit from the reservations they summarize (the license rows are locked first). */
+  private async recomputeReserved(q: SqlRunner, va: string): Promise<void> {
+    await this.licenseRows(q, va, true)
+    const sums = new Map((await q.all<{type: LicenseType; reserved: number; in_transit: number}>(RESERVED_SUMS, [va])).map((r) => [r.type, r]))
+    for (const type of LICENSE_TYPES) {
+      const s = sums.get(type)
+      try {
+        await q.run('UPDATE licenses SET reserved = ?, in_transit = ? WHERE va = ? AND type = ?', [s?.reserved ?? 0, s?.in_transit ?? 0, va, type])
+      } catch (err) {
+        if (isCheckViolation(err)) throw new LicenseServerError('internal', 'The pool would be over-allocated; the reservation was not applied.')
+        throw err
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- accounts and licenses
+
+  createAccount(smartAccount: string, virtualAccount: string, at: Date): Promise<{smartAccount: string; virtualAccount: string}> {
+    return this.write(async (q) => {
+      const existing = await q.get<{smart_account: string}>('SELECT smart_account FROM virtual_accounts WHERE name = ?', [virtualAccount])
+      if (existing) {
+        throw new RefusedError(`The virtual account ${JSON.stringify(virtualAccount)} already exists (in smart account ${JSON.stringify(existing.smart_account)}).`, {
+          actions: ['Use it as it is, or choose another --virtual-account name.'],
+        })
+      }
+      const iso = at.toISOString()
+      await q.run('INSERT INTO smart_accounts (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING', [smartAccount, iso])
+      await q.run('INSERT INTO virtual_accounts (name, smart_account, created_at) VALUES (?, ?, ?)', [virtualAccount, smartAccount, iso])
+      for (const type of LICENSE_TYPES) await q.run('INSERT INTO licenses (va, type) VALUES (?, ?)', [virtualAccount, type])
+      await this.event(q, at, 'account-created', virtualAccount, null, {smartAccount})
+      return {smartAccount, virtualAccount}
+    })
+  }
+
+  addLicenses(va: string, type: LicenseType, count: number, at: Date): Promise<PoolLine> {
+    return this.write(async (q) => {
+      await this.requireVa(q, va)
+      await q.run('UPDATE licenses SET owned = owned + ? WHERE va = ? AND type = ?', [count, va, type])
+      await this.event(q, at, 'licenses-added', va, null, {type, count})
+      return (await this.poolOf(q, va)).licenses.find((l) => l.type === type)!
+    })
+  }
+
+  createToken(input: {id: string; hash: string; va: string; expiresAt: Date; usesLeft: number | null; exportControlled: boolean; at: Date}): Promise<void> {
+    return this.write(async (q) => {
+      await this.requireVa(q, input.va)
+      await q.run('INSERT INTO tokens (id, hash, va, created_at, expires_at, uses_left, export_controlled) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [input.id, input.hash, input.va, input.at.toISOString(), input.expiresAt.toISOString(), input.usesLeft, input.exportControlled ? 1 : 0])
+      await this.event(q, input.at, 'token-created', input.va, null, {id: input.id, expiresAt: input.expiresAt.toISOString(), uses: input.usesLeft, exportControlled: input.exportControlled})
+    })
+  }
+
+  pool(va: string): Promise<PoolView> {
+    return this.read(async (q) => {
+      await this.requireVa(q, va)
+      return this.poolOf(q, va)
+    })
+  }
+
+  consistency(va: string): Promise<{ok: boolean; problems: string[]}> {
+    return this.read(async (q) => {
+      const problems: string[] = []
+      const rows = await this.licenseRows(q, va, false)
+      const used = countsOf(await q.all<{type: LicenseType; n: number}>(`SELECT a.type, SUM(a.count) AS n FROM allocations a JOIN instances i ON i.udi = a.udi
+        WHERE i.va = ? GROUP BY a.type`, [va]))
+      const res = new Map((await q.all<{type: LicenseType; reserved: number; in_transit: number}>(RESERVED_SUMS, [va])).map((r) => [r.type, r]))
+      for (const type of LICENSE_TYPES) {
+        const r = rows.get(type)
+        if (!r) {
+          problems.push(`${type}: no row`)
+          continue
+        }
+        if (r.in_use !== used[type]) problems.push(`${type}: in_use ${r.in_use} but allocations sum to ${used[type]}`)
+        if (r.reserved !== (res.get(type)?.reserved ?? 0)) problems.push(`${type}: reserved ${r.reserved} but reservations sum to ${res.get(type)?.reserved ?? 0}`)
+        if (r.in_transit !== (res.get(type)?.in_transit ?? 0)) problems.push(`${type}: in_transit ${r.in_transit} but reservations sum to ${res.get(type)?.in_transit ?? 0}`)
+        if (r.in_use < 0 || r.reserved < 0 || r.in_transit < 0) problems.push(`${type}: negative count`)
+        if (r.in_use + r.reserved + r.in_transit > r.owned) problems.push(`${type}: over-allocated`)
+      }
+      return {ok: problems.length === 0, problems}
+    })
+  }
+
+  instances(va?: string): Promise<InstanceView[]> {
+    return this.read(async (q) => {
+      if (va !== undefined) await this.requireVa(q, va)
+      const filter = va === undefined ? [] : [va]
+      const registered = await q.all<{
+        udi: string; va: string; hostname: string | null; ip: string | null; registered_at: string; last_seen_at: string; export_controlled: number; status: InstanceView['status']
+      }>(`SELECT i.udi, i.va, i.hostname, i.ip, i.registered_at, i.last_seen_at, i.export_controlled, i.status
+        FROM instances i ${va === undefined ? '' : 'WHERE i.va = ?'}`, filter)
+      const allocations = await q.all<{udi: string; type: LicenseType; count: number}>(
+        `SELECT a.udi, a.type, a.count FROM allocations a ${va === undefined ? '' : 'JOIN instances i ON i.udi = a.udi WHERE i.va = ?'}`, filter)
+      const reservations = await q.all<{udi: string; va: string; kind: ReservationRecord['kind']; state: ReservationRecord['state']; created_at: string}>(
+        `SELECT udi, va, kind, state, created_at FROM reservations ${va === undefined ? '' : 'WHERE va = ?'}`, filter)
+      const counts = await q.all<{udi: string; type: LicenseType; confirmed: number; pending: number}>('SELECT udi, type, confirmed, pending FROM reservation_counts')
+      // ordered here, by code point, so that both databases list alike whatever their collation
+      registered.sort((a, b) => byTimeThenUdi({at: a.registered_at, udi: a.udi}, {at: b.registered_at, udi: b.udi}))
+      reservations.sort((a, b) => byTimeThenUdi({at: a.created_at, udi: a.udi}, {at: b.created_at, udi: b.udi}))
+      const byUdi = new Map<string, InstanceView>()
+      for (const r of registered) {
+        byUdi.set(r.udi, {
+          udi: r.udi, virtualAccount: r.va, hostname: r.hostname, registeredAt: r.registered_at, ip: r.ip, lastSeenAt: r.last_seen_at,
+          exportControlled: exportText(r.export_controlled), status: r.status, licenses: zeroCounts(), reservation: null,
+        })
+      }
+      for (const a of allocations) byUdi.get(a.udi)!.licenses[a.type] = a.count
+      for (const r of reservations) {
+        const existing = byUdi.get(r.udi)
+        const reservation = {kind: r.kind, state: r.state}
+        if (existing) {
+          existing.reservation = reservation
+          continue
+        }
+        byUdi.set(r.udi, {
+          udi: r.udi, virtualAccount: r.va, hostname: null, registeredAt: r.created_at, ip: null, lastSeenAt: null,
+          exportControlled: null, status: 'reserved', licenses: zeroCounts(), reservation,
+        })
+      }
+      for (const c of counts) {
+        const view = byUdi.get(c.udi)
+        if (view && view.status === 'reserved') view.licenses[c.type] = Math.max(c.confirmed, c.pending)
+      }
+      return [...byUdi.values()]
+    })
+  }
+
+  // ---------------------------------------------------------------- agent exchanges
+
+  private async token(q: SqlRunner, tokenHash: string, at: Date): Promise<TokenRecord> {
+    const row = await q.get<{id: string; va: string; smart_account: string; expires_at: string; uses_left: number | null; export_controlled: number}>(
+      `SELECT t.id, t.va, va.smart_account, t.expires_at, t.uses_left, t.export_controlled
+        FROM tokens t JOIN virtual_accounts va ON va.name = t.va WHERE t.hash = ?`, [tokenHash])
+    if (!row) throw new LicenseServerError('token-invalid', 'The registration token is not valid: no such token on this license server.')
+    if (Date.parse(row.expires_at) <= at.getTime()) {
+      throw new LicenseServerError('token-expired', `The registration token expired at ${row.expires_at}.`)
+    }
+    if (row.uses_left !== null && row.uses_left <= 0) {
+      throw new LicenseServerError('token-used-up', 'The registration token has been used as many times as it allows.')
+    }
+    return {id: row.id, va: row.va, smartAccount: row.smart_account, expiresAt: row.expires_at, usesLeft: row.uses_left, exportControlled: row.export_controlled === 1}
+  }
+
+  checkToken(tokenHash: string, at: Date): Promise<TokenRecord> {
+    return this.db.transaction((q) => this.token(q, tokenHash, at), {readOnly: true, oneStatement: true})
+  }
+
+  async identity(udi: string): Promise<InstanceIdentity | null> {
+    const row = await this.db.transaction((q) => this.instanceRow(q, udi, false), {readOnly: true, oneStatement: true})
+    if (!row) return null
+    return {udi: row.udi, va: row.va, smartAccount: row.smart_account, publicKey: row.public_key, exportControlled: exportText(row.export_controlled)}
+  }
+
+  async register(input: RegistrationInput): Promise<RegistrationRecord> {
+    if (this.db.dialect === 'postgres') {
+      // the common case, a new UDI with a valid unlimited token, in one statement (PostgreSQL
+      // can write inside WITH; SQLite cannot, and has no round trips to save); anything else,
+      // and every refusal with its reason, takes the transaction below
+      const at = input.at.toISOString()
+      const created = await this.db.transaction((q) => q.get<{va: string; smart_account: string; export_controlled: number}>(`WITH token AS (
+          SELECT t.id, t.va, va.smart_account, t.export_controlled FROM tokens t JOIN virtual_accounts va ON va.name = t.va
+          WHERE t.hash = ? AND t.expires_at > ? AND t.uses_left IS NULL),
+        created AS (
+          INSERT INTO instances (va, hostname, ip, public_key, cert_serial, product, export_controlled, token_id, registered_at, last_seen_at, udi, renewed_at, status)
+          SELECT token.va, ?, ?, ?, ?, ?, token.export_controlled, token.id, ?, ?, ?, NULL, 'registered' FROM token
+          ON CONFLICT (udi) DO NOTHING RETURNING udi, va, token_id),
+        logged AS (
+          INSERT INTO events (at, kind, va, udi, detail)
+          SELECT ?, 'registered', created.va, created.udi, json_build_object('token', created.token_id, 'hostname', CAST(? AS TEXT))::text FROM created)
+        SELECT token.va, token.smart_account, token.export_controlled FROM token JOIN created ON created.token_id = token.id`, [
+        input.tokenHash, at, input.hostname, input.ip, input.publicKey, input.certSerial, JSON.stringify(input.product), at, at, input.udi, at, input.hostname,
+      ]), {oneStatement: true})
+      if (created) {
+        return {udi: input.udi, smartAccount: created.smart_account, virtualAccount: created.va, exportControlled: exportText(created.export_controlled), reregistered: false}
+      }
+    }
+    return this.write(async (q) => {
+      const token = await this.token(q, input.tokenHash, input.at)
+      if (token.usesLeft !== null) {
+        // a token with a use limit: one use, under its row's lock (another registration may have taken the last)
+        const taken = await q.run('UPDATE tokens SET uses_left = uses_left - 1 WHERE id = ? AND uses_left > 0', [token.id])
+        if (taken === 0) throw new LicenseServerError('token-used-up', 'The registration token has been used as many times as it allows.')
+      }
+      const at = input.at.toISOString()
+      const values = [token.va, input.hostname, input.ip, input.publicKey, input.certSerial, JSON.stringify(input.product), token.exportControlled ? 1 : 0, token.id, at, at]
+      // a new UDI, the common case, in one statement; one already there is locked and judged
+      const inserted = await q.run(`INSERT INTO instances (va, hostname, ip, public_key, cert_serial, product, export_controlled, token_id, registered_at, last_seen_at, udi, renewed_at, status)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 'registered') ON CONFLICT (udi) DO NOTHING`, [...values, input.udi])
+      const existing = inserted === 1 ? undefined : await this.instanceRow(q, input.udi, true)
+      if (existing && !input.force && !sameKey(existing.public_key, input.publicKey)) {
+        throw new LicenseServerError('already-registered', `The product instance ${input.udi} is already registered (virtual account ${existing.va}).`, {
+          actions: ['Reregister with force ("Reregister this product instance if it is already registered"), or remove the instance on the license server.'],
+        })
+      }
+      if (existing) {
+        // a reregistration starts from nothing held: the agent reports its usage right after registering
+        await this.releaseAllocations(q, existing.udi, existing.va)
+        await q.run(`UPDATE instances SET va = ?, hostname = ?, ip = ?, public_key = ?, cert_serial = ?, product = ?, export_controlled = ?, token_id = ?,
+          registered_at = ?, renewed_at = NULL, last_seen_at = ?, status = 'registered' WHERE udi = ?`, [...values, input.udi])
+      }
+      await this.event(q, input.at, existing ? 'reregistered' : 'registered', token.va, input.udi, {
+        token: token.id, hostname: input.hostname, from: existing && existing.va !== token.va ? existing.va : undefined,
+      })
+      return {
+        udi: input.udi, smartAccount: token.smartAccount, virtualAccount: token.va,
+        exportControlled: exportText(token.exportControlled), reregistered: existing !== undefined,
+      }
+    })
+  }
+
+  authorize(who: Requester, usage: LicenseCounts, at: Date): Promise<AuthorizationRecord> {
+    return this.write(async (q) => {
+      const inst = await this.requireInstance(q, who)
+      const held = await this.held(q, who.udi)
+      const rows = await this.licenseRows(q, inst.va, true)
+      const grant = grantReport(usage, held, SqlLicenseStore.available(rows))
+      for (const type of LICENSE_TYPES) if (grant.delta[type] !== 0) await this.addInUse(q, inst.va, type, grant.delta[type])
+      const values = grant.licenses.flatMap((l) => [who.udi, l.type, l.granted, l.requested, l.shortage])
+      await q.run(`INSERT INTO allocations (udi, type, count, requested, shortage) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)
+        ON CONFLICT (udi, type) DO UPDATE SET count = excluded.count, requested = excluded.requested, shortage = excluded.shortage`, values)
+      await q.run('UPDATE instances SET status = ?, last_seen_at = ? WHERE udi = ?', [grant.status, at.toISOString(), who.udi])
+      const short = grant.licenses.filter((l) => l.shortage > 0)
+      await this.event(q, at, 'authorization', inst.va, who.udi, {
+        status: grant.status, usage, shortage: short.length > 0 ? Object.fromEntries(short.map((l) => [l.type, l.shortage])) : undefined,
+      })
+      return {status: grant.status, licenses: grant.licenses, smartAccount: inst.smart_account, virtualAccount: inst.va, exportControlled: exportText(inst.export_controlled)}
+    })
+  }
+
+  renewRegistration(who: Requester, hostname: string | null, ip: string | null, certSerial: string, at: Date): Promise<InstanceIdentity> {
+    return this.write(async (q) => {
+      const inst = await this.requireInstance(q, who)
+      await q.run('UPDATE instances SET hostname = ?, ip = ?, cert_serial = ?, renewed_at = ?, last_seen_at = ? WHERE udi = ?', [hostname, ip, certSerial, at.toISOString(), at.toISOString(), who.udi])
+      await this.event(q, at, 'registration-renewed', inst.va, who.udi, {hostname})
+      return {udi: who.udi, va: inst.va, smartAccount: inst.smart_account, publicKey: inst.public_key, exportControlled: exportText(inst.export_controlled)}
+    })
+  }
+
+  deregister(who: Requester, at: Date): Promise<LicenseCounts> {
+    return this.write(async (q) => {
+      const inst = await this.requireInstance(q, who)
+      const released = await this.releaseAllocations(q, who.udi, inst.va)
+      await q.run('DELETE FROM instances WHERE udi = ?', [who.udi])
+      await this.event(q, at, 'deregistered', inst.va, who.udi, {released})
+      return released
+    })
+  }
+
+  ping(who: Requester, at: Date): Promise<InstanceIdentity> {
+    return this.write(async (q) => {
+      const inst = await this.requireInstance(q, who)
+      await q.run('UPDATE instances SET last_seen_at = ? WHERE udi = ?', [at.toISOString(), who.udi])
+      return {udi: who.udi, va: inst.va, smartAccount: inst.smart_account, publicKey: inst.public_key, exportControlled: exportText(inst.export_controlled)}
+    })
+  }
+
+  // ---------------------------------------------------------------- admin removal
+
+  removeInstance(udi: string, at: Date, checkReturn: (reservation: ReservationRecord) => void): Promise<{udi: string; released: LicenseCounts; reservationReturned: boolean}> {
+    return this.write(async (q) => {
+      const inst = await this.instanceRow(q, udi, true)
+      const reservation = await this.reservationIn(q, 'udi', udi, true)
+      if (!inst && !reservation) {
+        throw new BadInputError(`There is no product instance ${udi} on this license server.`, {
+          actions: ['List them with `xway license-server instances DIR`.'],
+        })
+      }
+      if (reservation) checkReturn(reservation)
+      const released = zeroCounts()
+      if (inst) {
+        Object.assign(released, await this.releaseAllocations(q, udi, inst.va))
+        await q.run('DELETE FROM instances WHERE udi = ?', [udi])
+        await this.event(q, at, 'instance-removed', inst.va, udi, {released})
+      }
+      if (reservation) {
+        for (const type of LICENSE_TYPES) released[type] += reservationHolding(reservation.confirmed, reservation.pending, type)
+        await q.run('DELETE FROM reservation_counts WHERE udi = ?', [udi])
+        await q.run('DELETE FROM reservations WHERE udi = ?', [udi])
+        await this.recomputeReserved(q, reservation.virtualAccount)
+        await this.event(q, at, 'reservation-returned', reservation.virtualAccount, udi, {kind: reservation.kind})
+      }
+      return {udi, released, reservationReturned: reservation !== null}
+    })
+  }
+
+  // ---------------------------------------------------------------- reservations
+
+  reservation(udi: string): Promise<ReservationRecord | null> {
+    return this.read((q) => this.reservationIn(q, 'udi', udi, false))
+  }
+
+  reservationByPiid(piid: string): Promise<ReservationRecord | null> {
+    return this.read((q) => this.reservationIn(q, 'piid', piid, false))
+  }
+
+  /** The first code of a reservation is reserved at once (CSSM reserves on generation); an update stays in transit until confirmed. */
+  authorizeReservation(input: ReservationInput, sign: (timestamp: number) => string): Promise<ReservationRecord> {
+    return this.write(async (q) => {
+      await this.requireVa(q, input.va)
+      const existing = await this.reservationIn(q, 'udi', input.udi, true)
+      if (existing && existing.virtualAccount !== input.va) {
+        throw new RefusedError(`The product instance ${input.udi} holds a reservation in virtual account ${existing.virtualAccount}, not ${input.va}.`, {
+          actions: [`Update it in ${existing.virtualAccount}, or have the unit return it first (instances remove with --return-code).`],
+        })
+      }
+      if (existing && existing.kind !== input.kind) {
+        throw new RefusedError(`The product instance ${input.udi} holds a ${existing.kind} reservation; it cannot become ${input.kind} by an update.`, {
+          actions: ['Have the unit return the reservation (`xway licensing reservation return UNIT`), remove the instance with that return code, then reserve again.'],
+        })
+      }
+      const first = existing === null
+      const confirmed = existing ? existing.confirmed : zeroCounts()
+      const pending = existing ? existing.pending : zeroCounts()
+      const rows = await this.licenseRows(q, input.va, true)
+      checkReservationFits(input.va, {first, confirmed, pending, counts: input.counts}, SqlLicenseStore.available(rows))
+      const timestamp = Math.max(input.at.getTime(), (existing?.timestamp ?? 0) + 1)
+      const code = sign(timestamp)
+      const iso = input.at.toISOString()
+      const newConfirmed = first ? input.counts : confirmed
+      const state = first || input.kind === 'PLR' ? 'confirmed' : 'in-transit'
+      if (existing) {
+        await q.run('UPDATE reservations SET request_code = ?, state = ?, auth_timestamp = ?, until = ?, authorization_code = ?, updated_at = ? WHERE udi = ?',
+          [input.requestCode, state, timestamp, input.until, code, iso, input.udi])
+      } else {
+        await q.run(`INSERT INTO reservations (udi, piid, va, kind, request_code, state, auth_timestamp, until, authorization_code, created_at, updated_at, confirmed_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [input.udi, input.piid, input.va, input.kind, input.requestCode, state, timestamp, input.until, code, iso, iso, iso])
+      }
+      const values = LICENSE_TYPES.flatMap((type) => [input.udi, type, newConfirmed[type], input.counts[type]])
+      await q.run(`INSERT INTO reservation_counts (udi, type, confirmed, pending) VALUES (?, ?, ?, ?), (?, ?, ?, ?), (?, ?, ?, ?)
+        ON CONFLICT (udi, type) DO UPDATE SET confirmed = excluded.confirmed, pending = excluded.pending`, values)
+      await this.recomputeReserved(q, input.va)
+      await this.event(q, input.at, first ? 'reservation-authorized' : 'reservation-updated', input.va, input.udi, {kind: input.kind, counts: input.counts, timestamp})
+      return (await this.reservationIn(q, 'udi', input.udi, false))!
+    })
+  }
+
+  confirmReservation(udi: string, timestamp: number, at: Date): Promise<{reservation: ReservationRecord; alreadyConfirmed: boolean}> {
+    return this.write(async (q) => {
+      const existing = await this.reservationIn(q, 'udi', udi, true)
+      if (!existing) throw new BadInputError(`There is no reservation for ${udi} on this license server.`)
+      if (timestamp !== existing.timestamp) {
+        throw new BadInputError(`This confirmation code is for an authorization code (timestamp ${timestamp}) that is not the latest for ${udi} (timestamp ${existing.timestamp}).`, {
+          actions: ['Install the latest authorization code on the unit and enter the confirmation code it prints.'],
+        })
+      }
+      if (existing.state === 'confirmed' && LICENSE_TYPES.every((t) => existing.confirmed[t] === existing.pending[t])) {
+        return {reservation: existing, alreadyConfirmed: true}
+      }
+      await q.run('UPDATE reservation_counts SET confirmed = pending WHERE udi = ?', [udi])
+      await q.run(`UPDATE reservations SET state = 'confirmed', confirmed_at = ?, updated_at = ? WHERE udi = ?`, [at.toISOString(), at.toISOString(), udi])
+      await this.recomputeReserved(q, existing.virtualAccount)
+      await this.event(q, at, 'reservation-confirmed', existing.virtualAccount, udi, {timestamp})
+      return {reservation: (await this.reservationIn(q, 'udi', udi, false))!, alreadyConfirmed: false}
+    })
+  }
+}
