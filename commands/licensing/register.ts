@@ -21,6 +21,7 @@ Exit 4 when the server refuses the token (invalid, expired, used up: "Unregister
     const {args, flags} = await this.parse(LicensingRegister)
     const result = await registerUnit(args.unit, {token: flags.token, force: flags.force}, now())
     for (const line of licensingLines(result.licensing)) this.say(line)
+    for (const n of result.notes) this.say(n)
     for (const w of result.warnings) this.warnLine(w)
     return result
   }
