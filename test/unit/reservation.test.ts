@@ -13,6 +13,7 @@ import {
   boxCapacity, planCancel, planEnable, planInstall, planRequest, planReturn, planReturnAuthorization, shareClusterReservations,
 } from '../../src/licensing/reservation.js'
 import {defaultLicensingState, type LicensingState} from '../../src/licensing/state.js'
+import {licensingStatus, type SmartLicensingView} from '../../src/licensing/status.js'
 import {buildAuthorizationCode, entitlementsFor} from '../../src/server/reservation.js'
 
 const INFO = {pid: 'EXPWY-VE-M-K9', serial: '0A1B2C3D'}
@@ -215,6 +216,24 @@ test('boot: an expired SLR entitlement stops its feature and raises the alarm; b
   const plr = planInstall(requested(), INFO, code('PLR', T0), ANCHORS).state!
   assert.is(planBootLicensing(plr, {alarms: []}, new Date(T0 + 3650 * 86_400_000)).state, null)
   assert.equal(planBootLicensing(smart(), after.alarms, new Date()).alarms.alarms, [])
+})
+
+test('an entitlement whose tag this unit does not know is kept as Invalid-tag and grants nothing; the known ones install', async () => {
+  const foreign = 'regid.2099-01.com.cisco.OTHER_PRODUCT,9.9_00000000-0000-4000-8000-000000000000'
+  const entitlements = [
+    ...entitlementsFor('SLR', counts({rms: 3}), new Date(T0), null),
+    {tag: foreign, count: 7, startDate: null, endDate: null, licenseType: 'PERPETUAL' as const},
+  ]
+  const xml = buildAuthorizationCode({kind: 'SLR', udi: UDI, piid: piidForUdi(UDI), timestamp: T0, entitlements}, LAB.signer)
+  const r = planInstall(requested(), INFO, xml, ANCHORS).state!.reservation
+  assert.equal(r.entitlements.map((e) => [e.type, e.count]), [['rms', 3]])
+  assert.equal(r.unknownEntitlements, [{tag: foreign, count: 7, endDate: null}])
+  const view = licensingStatus(planInstall(requested(), INFO, xml, ANCHORS).state!, {calls: 3, room: 1, desktop: 0}, new Date(T0)) as SmartLicensingView
+  assert.equal(view.reservation.entitlements.map((e) => [e.type, e.status]), [['Rich Media Session', 'Authorized'], [null, 'Invalid-tag']])
+  assert.equal(view.licenses.map((l) => l.status), ['Authorized', 'Invalid-tag'])
+  // a return drops them with the reservation
+  const returned = planReturn(planInstall(requested(), INFO, xml, ANCHORS).state!, INFO).state!.reservation
+  assert.equal(returned.unknownEntitlements, [])
 })
 
 test('cluster: a node borrows reserved licenses from peers when its own are used up, and reports at most what it installed', async () => {
