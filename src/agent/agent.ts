@@ -642,7 +642,8 @@ export async function unitUsage(unitArg: string, options: {refresh?: boolean}, a
   }
   return runAgent(unitArg, 'licensing usage', at, async (s) => {
     assertReporting(s, unitArg, at)
-    const failure = await reportExchange(s, 'usage')
+    // a unit whose first authorization never completed gets it now: a usage report alone would leave it unauthorized
+    const failure = await reportExchange(s, s.state.authorization.lastSuccessAt === null ? 'authorization' : 'usage')
     const result: UsageResult = {unit: unitArg, ...usageView(s.state, s.usage, at, s.cluster()), refreshed: failure === null, exchanges: s.exchanges, warnings: s.warnings}
     return {result, failure}
   })

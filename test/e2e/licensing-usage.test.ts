@@ -1,3 +1,4 @@
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
@@ -115,6 +116,18 @@ test('--refresh needs a registration (exit 3, unit unchanged); usage of a unit w
   assert.is(treeHash(fresh), before)
   // an unregistered unit shows its usage in evaluation, and reports nothing
   assert.equal(ok(['licensing', 'usage', fresh], at(1)), {unit: fresh, licenses: [{type: 'Rich Media Session', inUse: 2, status: 'Evaluation Mode'}], lastReportedAt: null, nextReportAt: null, refreshed: false, exchanges: [], warnings: []})
+  // registered, its first authorization never completed: --refresh makes it, and the 90 days start
+  ok(['licensing', 'register', fresh, '--token', ctx.server.token()], at(1))
+  const file = join(fresh, 'tandberg/persistent/licensing/licensing.json')
+  const stored = JSON.parse(readFileSync(file, 'utf8'))
+  stored.authorization = {lastSuccessAt: null, lastAttemptAt: null, result: null, licenses: [], nextAttemptAt: null}
+  stored.usageReportedAt = null
+  writeFileSync(file, JSON.stringify(stored))
+  assert.is(status(fresh, at(2)).authorization.status, 'Evaluation Mode')
+  const first = ok(['licensing', 'usage', fresh, '--refresh'], at(2))
+  assert.equal(kinds(first), ['authorization:true'])
+  assert.is(status(fresh, at(2)).authorization.expiresAt, at(92))
+  ok(['licensing', 'deregister', fresh], at(2))
   const legacy = join(ctx.tmp.path, 'legacy')
   ok(['image', 'create', legacy, '--profile', join(PROFILES, 'x14.0.2.yaml'), '--seed', 'legacy-usage'])
   assert.match(expect(3, ['licensing', 'usage', legacy]).error.message, /not enabled/)
