@@ -13,6 +13,7 @@ export default class LicensingDeregister extends XwayCommand<DeregisterResult> {
     const {args} = await this.parse(LicensingDeregister)
     const result = await deregisterUnit(args.unit, now())
     for (const line of licensingLines(result.licensing)) this.say(line)
+    for (const n of result.notes) this.say(n)
     for (const w of result.warnings) this.warnLine(w)
     return result
   }

@@ -30,6 +30,7 @@ Exit 4 when the server refuses the token (invalid, expired, used up: "Unregister
         throw await withResult(error, async () => ({unit: args.unit, licensing: await unitLicensingStatus(args.unit, at)}))
       })
     for (const line of licensingLines(result.licensing)) this.say(line)
+    for (const n of result.notes) this.say(n)
     for (const w of result.warnings) this.warnLine(w)
     return result
   }

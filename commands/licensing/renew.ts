@@ -7,7 +7,7 @@ import {UsageError} from '../../src/errors.js'
 import {type AgentResult, renewUnit} from '../../src/agent/agent.js'
 
 export default class LicensingRenew extends XwayCommand<AgentResult> {
-  static override description = 'Renew now: the license authorization (and usage report), or the registration (a changed hostname reaches the server this way, unless the identity is hidden). Exit 6 when the server cannot be reached (recorded; alarms 30042/30044).'
+  static override description = 'Renew now: the license authorization (which carries the usage too and starts a new 30/90 days), or the registration (a changed hostname reaches the server this way, unless the identity is hidden). Exit 6 when the server cannot be reached (recorded; alarms 30042/30044).'
   static override examples = [
     '<%= config.bin %> licensing renew ./units/exp-c1 --authorization',
     '<%= config.bin %> licensing renew ./units/exp-c1 --registration',
@@ -23,6 +23,7 @@ export default class LicensingRenew extends XwayCommand<AgentResult> {
     if (!flags.authorization && !flags.registration) throw new UsageError('Say what to renew: --authorization or --registration.')
     const result = await renewUnit(args.unit, flags.authorization ? 'authorization' : 'registration', now())
     for (const line of licensingLines(result.licensing)) this.say(line)
+    for (const n of result.notes) this.say(n)
     for (const w of result.warnings) this.warnLine(w)
     return result
   }

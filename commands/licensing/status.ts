@@ -3,7 +3,7 @@ import {unitArg} from '../../src/cli/flags.js'
 import {licensingLines} from '../../src/cli/licensing-render.js'
 import {now} from '../../src/clock.js'
 import {unitLicensingStatus} from '../../src/agent/queries.js'
-import type {LicensingView} from '../../src/licensing/status.js'
+import {type LicensingView, registrationNotes} from '../../src/licensing/status.js'
 
 export default class LicensingStatus extends XwayCommand<LicensingView> {
   static override description = 'Smart licensing status of a unit: transport, registration, authorization, evaluation, licenses in use (the licensing object of image inspect), computed from its stored state and now (XWAY_NOW)'
@@ -17,6 +17,7 @@ export default class LicensingStatus extends XwayCommand<LicensingView> {
     const {args} = await this.parse(LicensingStatus)
     const view = await unitLicensingStatus(args.unit, now())
     for (const line of licensingLines(view)) this.say(line)
+    for (const note of registrationNotes(view)) this.say(note)
     return view
   }
 }

@@ -1,4 +1,5 @@
 import {createPrivateKey, generateKeyPair, type KeyObject} from 'node:crypto'
+import {STATUS_CODES} from 'node:http'
 import {promisify} from 'node:util'
 import {ALARMS, type AlarmsFile, clearAlarm, raiseAlarm, readAlarms} from '../areas/alarms.js'
 import {type IpConfig, readIp} from '../areas/ip.js'
@@ -9,19 +10,20 @@ import type {UnitReader} from '../unit/store.js'
 import {changeUnit, openUnit, type Unit} from '../areas/open.js'
 import type {UnitTransaction} from '../unit/transaction.js'
 import {readText} from '../unit/unit.js'
-import {call, type ClientOptions, type PresentedCertificate, testConnection, TransportError, type TransportTarget} from '../licensing/client.js'
-import {type AgentRequest, type AuthorizeReply, type DeregisterReply, LicenseServerError, type RegisterReply, type RenewRegistrationReply} from '../licensing/protocol.js'
+import {call, type ClientOptions, TransportError, type TransportTarget} from '../licensing/client.js'
+import {type AgentRequest, type AuthorizeParams, type AuthorizeReply, type DeregisterReply, LicenseServerError, type RegisterReply, type RenewRegistrationReply} from '../licensing/protocol.js'
 import {formatUdi} from '../licensing/codes.js'
 import type {LicenseCounts} from '../licensing/license-types.js'
-import {defaultLicensingState, type LicensingState, transportEndpoint} from '../licensing/state.js'
+import type {ClusterShare} from '../licensing/cluster-share.js'
+import {defaultLicensingState, type LicenseGrant, type LicensingState, type ReportKind, transportEndpoint} from '../licensing/state.js'
 import {clusterShareOf, LICENSING, readLicensing} from '../areas/licensing.js'
-import {isRegistered, isRegistrationExpired, isUnauthorized, licensingStatus, type SmartLicensingView} from '../licensing/status.js'
-import {AUTHORIZATION_RENEWAL_INTERVAL_DAYS, plusDays, plusMonths, REGISTRATION_RENEWAL_INTERVAL_MONTHS, REGISTRATION_TIMEOUT_MESSAGE, RETRY_INTERVAL_MS, USAGE_REPORT_INTERVAL_MS} from '../licensing/timers.js'
-import {assertSmartLicensing, transportTarget} from './transport.js'
+import {isRegistered, isRegistrationExpired, isUnauthorized, licensingStatus, registrationNotes, reportDue, type SmartLicensingView, type UsageView, usageView} from '../licensing/status.js'
+import {plusMonths, REGISTRATION_RENEWAL_INTERVAL_MONTHS, REGISTRATION_TIMEOUT_MESSAGE, RETRY_INTERVAL_MS} from '../licensing/timers.js'
+import {assertSmartLicensing, CiscoCloudError, transportTarget} from './transport.js'
 import {readTrustStore} from '../licensing/trust-store.js'
 import type {AgentCredential} from '../licensing/transport-security.js'
 
-// The smart licensing agent of a unit: registration, authorization and usage reports,
+// The smart licensing agent of a unit: registration, authorization renewal, usage reports,
 // registration renewal, deregistration, and `sync` (what the agent's timers would have done
 // by now). Every exchange happens inside the unit's transaction (the lock is held), and only
 // changes stored state: the status is always licensingStatus(state, now) (DESIGN 4). An
@@ -35,6 +37,8 @@ const generateKeyPairAsync = promisify(generateKeyPair)
 
 export interface ExchangeRecord {
   method: AgentRequest['method']
+  /** for `authorize`: an authorization renewal, or a usage report (which never moves the authorization's expiry) */
+  report?: ReportKind
   ok: boolean
   error: string | null
 }
@@ -43,8 +47,21 @@ export interface AgentResult {
   unit: string
   licensing: SmartLicensingView
   exchanges: ExchangeRecord[]
+  /** what a person should know about the state the run left (an expired registration) */
+  notes: string[]
   warnings: string[]
 }
+
+/** `licensing usage UNIT [--refresh]`: Cisco's "License usage". */
+export interface UsageResult extends UsageView {
+  unit: string
+  /** --refresh ("Update usage details"): one usage report was made now */
+  refreshed: boolean
+  exchanges: ExchangeRecord[]
+  warnings: string[]
+}
+
+
 
 export interface DeregisterResult extends AgentResult {
   /** what the server released, or null when it could not be reached */
@@ -65,18 +82,26 @@ function due(next: string | null, at: Date): boolean {
   return next === null || at.getTime() >= Date.parse(next)
 }
 
-/** The seed's wording of a failed exchange, with the reason the agent met. */
+/**
+ * The appliance's wording of why an exchange could not happen: Cisco's "HTTP Server Error 200:
+ * Operation timed out" for a server that does not answer, else what the agent met.
+ */
 function reasonOf(error: XwayError): string {
+  if (error instanceof CiscoCloudError) return 'the Direct endpoint is Cisco\'s cloud, which this lab cannot reach'
   if (error instanceof TransportError) {
     if (error.reason === 'unknown-ca') return 'Unknown CA'
     if (error.reason === 'certificate' || error.reason === 'hostname') return 'Certificate validation failed'
     if (error.reason === 'dns' && /DNS server/.test(error.message)) return 'No DNS server is configured'
     if (error.reason === 'proxy-auth') return 'Proxy Authentication Required'
+    if (error.reason === 'proxy') {
+      const status = /HTTP (\d{3})/.exec(error.message)?.[1]
+      return status ? `Proxy refused the tunnel (HTTP ${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''})` : 'Proxy refused the tunnel'
+    }
   }
   return 'HTTP Server Error 200: Operation timed out'
 }
 
-/** The seed: "The last attempt to renew smart software licensing registration is in progress because of the following reason: …" */
+/** Cisco: "The last attempt to renew smart software licensing registration is in progress because of the following reason: …" */
 export function registrationErrorMessage(error: XwayError): string {
   const reason = reasonOf(error)
   return reason === 'HTTP Server Error 200: Operation timed out'
@@ -84,8 +109,33 @@ export function registrationErrorMessage(error: XwayError): string {
     : `The last attempt to renew smart software licensing registration is in progress because of the following reason: ${reason}.`
 }
 
-function authorizationErrorMessage(error: XwayError): string {
-  return `The last attempt to renew smart software licensing authorization failed because of the following reason: ${reasonOf(error)}.`
+function reportErrorMessage(kind: ReportKind, error: XwayError): string {
+  return kind === 'authorization'
+    ? `The last attempt to renew smart software licensing authorization failed because of the following reason: ${reasonOf(error)}.`
+    : `The last attempt to report smart software licensing usage failed because of the following reason: ${reasonOf(error)}.`
+}
+
+/** What to do about an exchange that could not happen, for the transport the unit has (no word of a proxy where there is none). */
+function offlineActions(s: AgentSession, error: XwayError): string[] {
+  const t = s.state.transport
+  const proxy = t.mode === 'proxy' && t.proxy ? `${t.proxy.host}:${t.proxy.port}` : null
+  const check = `Check the connection: xway licensing test-connection ${s.unitArg}`
+  if (error instanceof CiscoCloudError || (error instanceof TransportError && error.reason === 'dns')) return error.actions
+  if (error instanceof TransportError) {
+    switch (error.reason) {
+      case 'unknown-ca':
+        return proxy
+          ? [`The proxy ${proxy} intercepts TLS: let it pass the licensing traffic through without inspecting it (Cisco: "Expressway Reporting 'Unknown CA' for Smart Licensing Through Proxy Server with Intercept Mode").`, check]
+          : ['The license server presents a certificate of a CA the agent does not trust. The agent trust store is baked when the unit is built (licensing.trustAnchors in its profile): point the unit at a license server whose CA it trusts.', check]
+      case 'proxy-auth':
+        return [`Set the proxy credentials again: xway licensing transport ${s.unitArg} --proxy ${proxy ?? 'HOST:PORT'} --proxy-user USER --proxy-password-file FILE`, check]
+      case 'proxy':
+        return [`The proxy ${proxy ?? ''} refused to open a tunnel (CONNECT) to ${transportEndpoint(s.state)}: allow it on the proxy, or change the transport (xway licensing transport ${s.unitArg}).`, check]
+      default:
+        break
+    }
+  }
+  return [`Check that the license server ${transportEndpoint(s.state)} is running and reachable${proxy ? ` through the proxy ${proxy}` : ''}.`, check]
 }
 
 /** One agent run on one unit: the state it reads, the exchanges it makes, what it commits. */
@@ -126,8 +176,20 @@ class AgentSession {
     return {hostname: this.ip.hostname || null, ip: address}
   }
 
-  usageCounts(): LicenseCounts {
-    return {rms: this.usage.calls, room: this.usage.room, desktop: this.usage.desktop}
+  /** For a unit in a cluster, its share of the peers' licenses, from the state as this run holds it. */
+  cluster(): ClusterShare | undefined {
+    return clusterShareOf(this.unit, this.at, {state: this.state})
+  }
+
+  /**
+   * What the unit reports per type: its usage; in a cluster, at most its installed licenses
+   * while it borrows from peers, plus what its peers use of its own (cluster-share.ts).
+   */
+  reportedCounts(): LicenseCounts {
+    const used: LicenseCounts = {rms: this.usage.calls, room: this.usage.room, desktop: this.usage.desktop}
+    const share = this.cluster()
+    if (!share) return used
+    return {rms: share.rms?.reported ?? 0, room: share.room?.reported ?? 0, desktop: share.desktop?.reported ?? 0}
   }
 
   /** The agent key: read from agent.key, or generated (node:crypto, off the event loop) at the first registration. */
@@ -179,8 +241,8 @@ class AgentSession {
    * 30042 and 30044; a server that answers (even with a refusal) means the unit is online
    * again and clears both.
    */
-  async exchange<T>(request: AgentRequest, credential?: AgentCredential): Promise<Outcome<T>> {
-    const record: ExchangeRecord = {method: request.method, ok: false, error: null}
+  async exchange<T>(request: AgentRequest, credential?: AgentCredential, report?: ReportKind): Promise<Outcome<T>> {
+    const record: ExchangeRecord = report ? {method: request.method, report, ok: false, error: null} : {method: request.method, ok: false, error: null}
     this.exchanges.push(record)
     let outcome: Outcome<T>
     let target: TransportTarget
@@ -225,7 +287,7 @@ class AgentSession {
     this.alarms = raiseAlarm(raiseAlarm(this.alarms, 'smart-licensing-registration', this.at), 'smart-licensing-authorization', this.at)
   }
 
-  /** The seed's Unauthorized state shows as an alarm while it lasts. */
+  /** Cisco's Unauthorized state shows as an alarm while it lasts. */
   evaluationAlarm(): void {
     this.alarms = isUnauthorized(this.state, this.at) ? raiseAlarm(this.alarms, 'evaluation-expired', this.at) : clearAlarm(this.alarms, 'evaluation-expired')
   }
@@ -246,11 +308,12 @@ class AgentSession {
 
   view(): SmartLicensingView {
     const trust = readTrustStore(this.files).map(({subject, fingerprint, lab}) => ({subject, fingerprint, lab}))
-    return licensingStatus(this.state, this.usage, this.at, trust) as SmartLicensingView
+    return licensingStatus(this.state, this.usage, this.at, trust, this.cluster()) as SmartLicensingView
   }
 
   result(): AgentResult {
-    return {unit: this.unitArg, licensing: this.view(), exchanges: this.exchanges, warnings: this.warnings}
+    const licensing = this.view()
+    return {unit: this.unitArg, licensing, exchanges: this.exchanges, notes: registrationNotes(licensing), warnings: this.warnings}
   }
 }
 
@@ -308,12 +371,10 @@ async function registerExchange(s: AgentSession, token: string, force: boolean):
     s.state.authorization = defaultLicensingState('smart').authorization
     s.state.usageReportedAt = null
     s.tx.write(LICENSING.agentCert, reply.identityCertificate.trim() + '\n', 0o644)
-    s.deleteIfPresent(LICENSING.pendingToken)
-    s.tx.write(LICENSING.agentCert, reply.identityCertificate.trim() + '\n', 0o644)
     s.identityCertificate = reply.identityCertificate
     s.deleteIfPresent(LICENSING.pendingToken)
     if (reply.reregistered && force) s.warnings.push(`Reregistered: the product instance now belongs to virtual account ${reply.virtualAccount}.`)
-    const auth = await authorizeExchange(s)
+    const auth = await reportExchange(s, 'authorization')
     if (auth) s.warnings.push(`Registered, but the first authorization did not complete: ${auth.message} The agent retries in 15 minutes (xway licensing sync ${s.unitArg}).`)
     return null
   }
@@ -322,15 +383,14 @@ async function registerExchange(s: AgentSession, token: string, force: boolean):
     // the server kept the old registration (it checks the token before replacing anything)
     r.lastError = outcome.offline ? registrationErrorMessage(error) : `Reregistration failed: ${error.message}`
     return outcome.offline
-      ? new UnreachableError(`Reregistration could not reach the license server: ${error.message} The unit stays registered as before.`, {actions: error.actions})
+      ? offlineFailure(s, 'Reregistration could not reach the license server', r.lastError, error, 'The unit stays registered as before.')
       : registrationRefusal(s, error)
   }
   if (outcome.offline) {
     s.state.registration = {...r, state: 'pending', lastError: registrationErrorMessage(error), nextAttemptAt: plusMs(s.at, RETRY_INTERVAL_MS), pendingForce: force}
     if (readText(s.files, LICENSING.pendingToken) !== token + '\n') s.tx.write(LICENSING.pendingToken, token + '\n', 0o600)
-    return new UnreachableError(`Registration pending: ${error.message} The agent retries every 15 minutes (xway licensing sync ${s.unitArg}); the next attempt is at ${s.state.registration.nextAttemptAt}.`, {
-      actions: [...error.actions, `Check the transport (xway licensing test-connection ${s.unitArg}).`],
-    })
+    return offlineFailure(s, 'Registration pending', s.state.registration.lastError!, error,
+      `The agent retries every 15 minutes (xway licensing sync ${s.unitArg}); the next attempt is at ${s.state.registration.nextAttemptAt}.`)
   }
   s.state.registration = {...r, state: 'failed', lastError: error.message, nextAttemptAt: null, pendingForce: false}
   s.deleteIfPresent(LICENSING.pendingToken)
@@ -351,17 +411,37 @@ function registrationRefusal(s: AgentSession, error: XwayError): XwayError {
   return error
 }
 
-/** Authorization request and usage report in one: what the unit uses now, per license type. */
-async function authorizeExchange(s: AgentSession): Promise<XwayError | null> {
+/**
+ * An exchange that could not happen: the command's message carries the stored lastError word
+ * for word (so status and command say the same), then what the agent met and what comes next.
+ */
+function offlineFailure(s: AgentSession, what: string, lastError: string, error: XwayError, next: string): UnreachableError {
+  const detail = error.message === lastError ? '' : ` ${error.message}`
+  return new UnreachableError(`${what}: ${lastError}${detail} ${next}`, {actions: offlineActions(s, error)})
+}
+
+/**
+ * An exchange that carries the unit's usage per license type (in a cluster, what it reports:
+ * cluster-share.ts). `authorization`: the authorization renewal, which moves the 30-day renewal
+ * and the 90-day expiry; `usage`: the 6-hourly usage report, which never moves them. Either
+ * records the server's per-type answer (`licenses[]`: granted, and status when the server
+ * sends one) and the time of the last usage report.
+ */
+async function reportExchange(s: AgentSession, kind: ReportKind): Promise<XwayError | null> {
   const key = await s.agentKey()
   const a = s.state.authorization
-  a.lastAttemptAt = s.at.toISOString()
-  const outcome = await s.exchange<AuthorizeReply>({method: 'authorize', params: {usage: s.usageCounts()}}, s.credential(key))
+  if (kind === 'authorization') a.lastAttemptAt = s.at.toISOString()
+  // the flag rides beside `usage`; AuthorizeParams of the protocol names only `usage` so far
+  const params: AuthorizeParams & {report: ReportKind} = {usage: s.reportedCounts(), report: kind}
+  const outcome = await s.exchange<AuthorizeReply>({method: 'authorize', params}, s.credential(key), kind)
   if (outcome.ok) {
     const reply = outcome.reply
     s.state.authorization = {
-      lastSuccessAt: s.at.toISOString(), lastAttemptAt: s.at.toISOString(), result: reply.status,
-      licenses: reply.licenses.map(({type, requested, granted}) => ({type, requested, granted})), nextAttemptAt: null,
+      ...a,
+      ...(kind === 'authorization' ? {lastSuccessAt: s.at.toISOString()} : {}),
+      result: reply.status,
+      licenses: grantsOf(reply),
+      nextAttemptAt: null,
     }
     s.state.usageReportedAt = s.at.toISOString()
     const r = s.state.registration
@@ -371,10 +451,17 @@ async function authorizeExchange(s: AgentSession): Promise<XwayError | null> {
   const forgot = serverForgot(s, outcome.error)
   if (forgot) return forgot
   a.nextAttemptAt = plusMs(s.at, RETRY_INTERVAL_MS)
-  s.state.registration.lastError = outcome.offline ? authorizationErrorMessage(outcome.error) : `Authorization failed: ${outcome.error.message}`
-  return outcome.offline
-    ? new UnreachableError(`Authorization could not happen: ${outcome.error.message} The agent retries in 15 minutes.`, {actions: outcome.error.actions})
-    : outcome.error
+  const what = kind === 'authorization' ? 'Authorization' : 'Usage report'
+  const lastError = outcome.offline ? reportErrorMessage(kind, outcome.error) : `${what} failed: ${outcome.error.message}`
+  s.state.registration.lastError = lastError
+  return outcome.offline ? offlineFailure(s, `${what} could not happen`, lastError, outcome.error, 'The agent retries in 15 minutes.') : outcome.error
+}
+
+/** The server's answer per type: each type granted or short on its own, with its status when the server sends one. */
+function grantsOf(reply: AuthorizeReply): LicenseGrant[] {
+  return (reply.licenses as Array<AuthorizeReply['licenses'][number] & {status?: unknown}>).map(({type, requested, granted, status}) => (
+    status === 'authorized' || status === 'out-of-compliance' ? {type, requested, granted, status} : {type, requested, granted}
+  ))
 }
 
 /** Registration renewal: a new year from now, and the server learns the current hostname (unless hidden). */
@@ -391,7 +478,6 @@ async function renewRegistrationExchange(s: AgentSession): Promise<XwayError | n
       exportControlled: reply.exportControlled, hostnameSent: hostname, lastError: null, nextAttemptAt: null,
     }
     s.tx.write(LICENSING.agentCert, reply.identityCertificate.trim() + '\n', 0o644)
-    s.tx.write(LICENSING.agentCert, reply.identityCertificate.trim() + '\n', 0o644)
     s.identityCertificate = reply.identityCertificate
     return null
   }
@@ -399,9 +485,7 @@ async function renewRegistrationExchange(s: AgentSession): Promise<XwayError | n
   if (forgot) return forgot
   r.nextAttemptAt = plusMs(s.at, RETRY_INTERVAL_MS)
   r.lastError = outcome.offline ? registrationErrorMessage(outcome.error) : `Registration renewal failed: ${outcome.error.message}`
-  return outcome.offline
-    ? new UnreachableError(`Registration renewal could not happen: ${outcome.error.message} The agent retries in 15 minutes.`, {actions: outcome.error.actions})
-    : outcome.error
+  return outcome.offline ? offlineFailure(s, 'Registration renewal could not happen', r.lastError, outcome.error, 'The agent retries in 15 minutes.') : outcome.error
 }
 
 // ---------------------------------------------------------------------------
@@ -462,17 +546,17 @@ export async function renewUnit(unitArg: string, what: 'authorization' | 'regist
       const r = s.state.registration
       throw new RefusedError(isRegistrationExpired(s.state, at)
         ? `The registration expired on ${plusMonths(r.registeredAt!, 12).toISOString()}: it cannot be renewed any more.`
-        : 'The unit is not registered: renewals are available after a successful registration (the seed: "The Additional operations drop-down list is activated after a successful registration").', {
+        : 'The unit is not registered: renewals are available after a successful registration (Cisco: "The Additional operations drop-down list is activated after a successful registration").', {
         actions: [`Register it: xway licensing register ${unitArg} --token TOKEN`],
       })
     }
-    const failure = what === 'authorization' ? await authorizeExchange(s) : await renewRegistrationExchange(s)
+    const failure = what === 'authorization' ? await reportExchange(s, 'authorization') : await renewRegistrationExchange(s)
     return {result: s.result(), failure}
   })
 }
 
 /**
- * `licensing deregister UNIT`: releases every entitlement at the server. The seed: when the
+ * `licensing deregister UNIT`: releases every entitlement at the server. Cisco: when the
  * server cannot be reached, the unit deregisters anyway and warns to remove the product
  * instance on the server. Back to evaluation if it has not expired.
  */
@@ -508,7 +592,8 @@ export async function deregisterUnit(unitArg: string, at: Date): Promise<Deregis
  * registration retried (every 15 minutes), the registration renewed at 6 months, the
  * authorization renewed at 30 days, usage reported every 6 hours; failures retried 15
  * minutes later. Once the server is unreachable, the other exchanges due are not tried: they
- * are scheduled for the same retry.
+ * are scheduled for the same retry. An expired registration has nothing to renew: the result's
+ * notes say so.
  */
 export async function syncUnit(unitArg: string, at: Date): Promise<AgentResult> {
   return runAgent(unitArg, 'licensing sync', at, async (s) => {
@@ -532,12 +617,47 @@ export async function syncUnit(unitArg: string, at: Date): Promise<AgentResult> 
       if (renewalDue) note(await renewRegistrationExchange(s))
       const online = !(renewalDue && s.lastOffline)
       const a = s.state.authorization
-      const authDue = isRegistered(s.state, at) && due(a.nextAttemptAt, at) && (
-        a.lastSuccessAt === null || at >= plusDays(a.lastSuccessAt, AUTHORIZATION_RENEWAL_INTERVAL_DAYS) ||
-        s.state.usageReportedAt === null || at.getTime() >= Date.parse(s.state.usageReportedAt) + USAGE_REPORT_INTERVAL_MS)
-      if (authDue && online) note(await authorizeExchange(s))
-      else if (authDue) a.nextAttemptAt = plusMs(at, RETRY_INTERVAL_MS)
+      const report = isRegistered(s.state, at) && due(a.nextAttemptAt, at) ? reportDue(s.state, at) : null
+      if (report && online) note(await reportExchange(s, report))
+      else if (report) a.nextAttemptAt = plusMs(at, RETRY_INTERVAL_MS)
     }
     return {result: s.result(), failure}
+  })
+}
+
+function assertReporting(s: AgentSession, unitArg: string, at: Date): void {
+  if (s.state.reservation.state === 'installed') {
+    throw new RefusedError(`A ${s.state.reservation.kind} reservation is installed: a reserved unit reports no usage (Cisco: a reservation deploys licenses "without communicating usage information").`, {
+      actions: [`Show the usage as it stands: xway licensing usage ${unitArg}`],
+    })
+  }
+  if (!isRegistered(s.state, at)) {
+    throw new RefusedError(isRegistrationExpired(s.state, at)
+      ? `The registration expired on ${plusMonths(s.state.registration.registeredAt!, 12).toISOString()}: usage is reported only while the unit is registered.`
+      : 'The unit is not registered: usage is reported to CSSM or Smart Software Manager On-Prem after a successful registration.', {
+      actions: [`Register it: xway licensing register ${unitArg} --token TOKEN`],
+    })
+  }
+}
+
+/**
+ * `licensing usage UNIT [--refresh]`: Cisco's "License usage", per type current usage and
+ * status (in a cluster also what the unit reports and borrows), the last report and the next.
+ * `--refresh` is "Update usage details": one usage report now (the authorization's expiry
+ * does not move). Without it nothing changes.
+ */
+export async function unitUsage(unitArg: string, options: {refresh?: boolean}, at: Date): Promise<UsageResult> {
+  if (!options.refresh) {
+    const unit = await openUnit(unitArg)
+    const state = readLicensing(unit.files)
+    assertSmartLicensing(unit.info, state)
+    return {unit: unitArg, ...usageView(state, readUsage(unit.files), at, clusterShareOf(unit, at)), refreshed: false, exchanges: [], warnings: []}
+  }
+  return runAgent(unitArg, 'licensing usage', at, async (s) => {
+    assertReporting(s, unitArg, at)
+    // a unit whose first authorization never completed gets it now: a usage report alone would leave it unauthorized
+    const failure = await reportExchange(s, s.state.authorization.lastSuccessAt === null ? 'authorization' : 'usage')
+    const result: UsageResult = {unit: unitArg, ...usageView(s.state, s.usage, at, s.cluster()), refreshed: failure === null, exchanges: s.exchanges, warnings: s.warnings}
+    return {result, failure}
   })
 }

@@ -1,22 +1,10 @@
-import {createPrivateKey, generateKeyPair, type KeyObject} from 'node:crypto'
-import {promisify} from 'node:util'
-import {type AlarmsFile, clearAlarm, raiseAlarm, readAlarms} from '../areas/alarms.js'
-import {type IpConfig, readIp} from '../areas/ip.js'
-import {readUsage, type UsageFile} from '../areas/usage.js'
-import {privateKeyPem, publicKeyPem} from '../crypto/keys.js'
-import {BadInputError, RefusedError, UnreachableError, UsageError, XwayError} from '../errors.js'
-import type {UnitReader} from '../unit/store.js'
-import {changeUnit, openUnit, type Unit} from '../areas/open.js'
-import type {UnitTransaction} from '../unit/transaction.js'
-import {readText} from '../unit/unit.js'
-import {call, type ClientOptions, type PresentedCertificate, testConnection, TransportError, type TransportTarget} from '../licensing/client.js'
-import {type AgentRequest, type AuthorizeReply, type DeregisterReply, LicenseServerError, type RegisterReply, type RenewRegistrationReply} from '../licensing/protocol.js'
-import {formatUdi} from '../licensing/codes.js'
-import type {LicenseCounts} from '../licensing/license-types.js'
-import {defaultLicensingState, type LicensingState, transportEndpoint} from '../licensing/state.js'
+import {readUsage} from '../areas/usage.js'
+import {BadInputError} from '../errors.js'
+import {openUnit} from '../areas/open.js'
+import {type PresentedCertificate, testConnection, TransportError, type TransportTarget} from '../licensing/client.js'
+import {transportEndpoint} from '../licensing/state.js'
 import {clusterShareOf, readLicensing} from '../areas/licensing.js'
-import {isRegistered, isRegistrationExpired, isUnauthorized, licensingStatus, type SmartLicensingView} from '../licensing/status.js'
-import {AUTHORIZATION_RENEWAL_INTERVAL_DAYS, plusDays, plusMonths, REGISTRATION_RENEWAL_INTERVAL_MONTHS, REGISTRATION_TIMEOUT_MESSAGE, RETRY_INTERVAL_MS, USAGE_REPORT_INTERVAL_MS} from '../licensing/timers.js'
+import {licensingStatus, type SmartLicensingView} from '../licensing/status.js'
 import {assertSmartLicensing, transportTarget} from './transport.js'
 import {readTrustStore} from '../licensing/trust-store.js'
 
@@ -37,7 +25,7 @@ export interface ConnectionTestResult {
 export async function unitLicensingStatus(unitArg: string, at: Date): Promise<ReturnType<typeof licensingStatus>> {
   const unit = await openUnit(unitArg)
   const trust = readTrustStore(unit.files).map(({subject, fingerprint, lab}) => ({subject, fingerprint, lab}))
-  return licensingStatus(readLicensing(unit.files), readUsage(unit.files), at, trust, clusterShareOf(unit))
+  return licensingStatus(readLicensing(unit.files), readUsage(unit.files), at, trust, clusterShareOf(unit, at))
 }
 
 /** `licensing trust-store UNIT`: the agent's trust store, read-only. */
@@ -72,8 +60,12 @@ export async function testUnitConnection(unitArg: string, at: Date): Promise<Con
     if (!(error instanceof BadInputError)) throw error
     report = {ok: false, chain: [], error: error.message}
   }
+  const proxy = base.via
+  const actions = [`Check the transport settings: xway licensing status ${unitArg}`]
+  if (proxy) actions.push(`Check that the proxy ${proxy} opens the tunnel and passes TLS through unchanged (an intercepting proxy shows as Unknown CA).`)
+  else actions.push(`Check that the license server ${base.target} is running and that the unit trusts its CA (xway licensing trust-store ${unitArg}).`)
   return {
     ...base, ok: report.ok, chain: report.chain,
-    error: report.ok ? null : {code: 'unreachable', message: report.error ?? 'The connection failed.', actions: [`Check the transport settings (xway licensing status ${unitArg}) and that the proxy passes TLS through unchanged.`]},
+    error: report.ok ? null : {code: 'unreachable', message: report.error ?? 'The connection failed.', actions},
   }
 }

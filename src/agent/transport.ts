@@ -11,7 +11,7 @@ import {readText} from '../unit/unit.js'
 import type {ProductInfo} from '../product.js'
 import {TransportError, type TransportTarget} from '../licensing/client.js'
 import {TRANSPORT_PATH} from '../licensing/protocol.js'
-import {directEndpoint, type LicensingState, transportEndpoint, type TransportMode} from '../licensing/state.js'
+import {CISCO_DIRECT_URL, directEndpoint, type LicensingState, transportEndpoint, type TransportMode} from '../licensing/state.js'
 import {LICENSING, readLicensing} from '../areas/licensing.js'
 import {BOOTSTRAP_KEY} from '../areas/bootstrap-key.js'
 
@@ -28,8 +28,8 @@ export function assertSmartLicensing(info: ProductInfo, state: LicensingState): 
       actions: ['Use xway option-keys on a VCS, or convert it to Expressway (xway convert UNIT --type expressway-c).'],
     })
   }
-  throw new RefusedError(`Smart licensing is not available on this ${info.brand} ${info.softwareVersion} unit: it is licensed with option keys (PAK).`, {
-    actions: ['Upgrade it to X14.2 (xway upgrade UNIT --to X14.2.0), where smart licensing is the only mode.'],
+  throw new RefusedError(`Smart licensing is not enabled on this ${info.brand} ${info.softwareVersion} unit: it is licensed with option keys (PAK).`, {
+    actions: ['Enable it (xway licensing enable UNIT; option keys can no longer be added afterwards), or upgrade to X14.2 (xway upgrade UNIT --to X14.2.0), where smart licensing is the only mode.'],
   })
 }
 
@@ -142,20 +142,38 @@ export function readPasswordFile(file: string): string {
 
 /** The seed: "To use the Direct option, you must configure DNS settings on Expressway so that it can resolve cisco.com." */
 export function noDnsError(unit: string): TransportError {
-  return new TransportError('dns', 'The Direct transport needs a DNS server on the unit to resolve the licensing server, and none is configured (the seed: "To use the Direct option, you must configure DNS settings on Expressway").', {
+  return new TransportError('dns', 'The Direct transport needs a DNS server on the unit to resolve the licensing server, and none is configured (Cisco: "To use the Direct option, you must configure DNS settings on Expressway").', {
     actions: [`Configure DNS: xway network set ${unit} --dns IP`, `Or use Smart Software Manager On-Prem or a proxy: xway licensing transport ${unit} --on-prem URL | --proxy HOST:PORT`],
   })
 }
 
 /**
+ * The unit's Direct endpoint is Cisco's own (no lab `directUrl` was baked at build): Cisco's
+ * cloud, which a lab cannot reach. The exchange cannot happen, like an unreachable server
+ * (pending, retried, alarms), and the message says why and what to use instead.
+ */
+export class CiscoCloudError extends TransportError {
+  constructor(unit: string, viaProxy: boolean) {
+    super('refused', `The unit's Direct endpoint is Cisco's cloud (${CISCO_DIRECT_URL}${viaProxy ? ', where the proxy would tunnel to' : ''}), which a lab cannot reach: this unit was built without a lab Direct endpoint (licensing.directUrl).`, {
+      actions: [
+        `Use a lab license server as Smart Software Manager On-Prem: xway licensing transport ${unit} --on-prem https://HOST:PORT/SmartTransport`,
+        'Or build the unit from a profile whose licensing.directUrl is the lab license server (https://HOST:PORT/SmartTransport).',
+      ],
+    })
+  }
+}
+
+/**
  * The client's target for the unit's configured transport: the On-Prem URL, the Direct
  * endpoint, or the Direct endpoint through the proxy (CONNECT) with its credentials.
- * Throws the no-DNS TransportError for Direct on a unit without DNS servers.
+ * Throws the no-DNS TransportError for Direct on a unit without DNS servers, and
+ * CiscoCloudError when the Direct endpoint is Cisco's own.
  */
 export function transportTarget(unit: UnitReader, unitArg: string, state: LicensingState, ip: IpConfig = readIp(unit)): TransportTarget {
   const t = state.transport
   if (t.mode === 'on-prem' && t.url) return {url: t.url}
   if (t.mode === 'proxy' && t.proxy) {
+    if (state.directUrl === null) throw new CiscoCloudError(unitArg, true)
     const password = t.proxy.username ? readProxyPassword(unit) : null
     return {
       url: directEndpoint(state),
@@ -163,6 +181,7 @@ export function transportTarget(unit: UnitReader, unitArg: string, state: Licens
     }
   }
   if (ip.dns.length === 0) throw noDnsError(unitArg)
+  if (state.directUrl === null) throw new CiscoCloudError(unitArg, false)
   return {url: directEndpoint(state)}
 }
 
@@ -233,7 +252,7 @@ export async function setTransport(unitArg: string, change: TransportChange): Pr
     // the seed's rule (Direct, and a proxy to it, versus On-Prem), and any change of the server the registration lives on
     const kind = (st: LicensingState) => (st.transport.mode === 'on-prem' ? 'on-prem' : 'direct')
     if (before.registration.state === 'registered' && (kind(before) !== kind(after) || transportEndpoint(before) !== transportEndpoint(after))) {
-      throw new RefusedError(`The unit is registered through ${endpointKind(before)}: the transport cannot change to ${endpointKind(after)} while it is registered (the seed: "If the Expressway product instance is already registered, you must first deregister it if you want to change transport settings from Direct (CSSM) to On-Prem, or the other way round").`, {
+      throw new RefusedError(`The unit is registered through ${endpointKind(before)}: the transport cannot change to ${endpointKind(after)} while it is registered (Cisco: "If the Expressway product instance is already registered, you must first deregister it if you want to change transport settings from Direct (CSSM) to On-Prem, or the other way round").`, {
         actions: [`Deregister first: xway licensing deregister ${unitArg}, then change the transport and register again.`],
       })
     }
@@ -256,6 +275,9 @@ export async function setTransport(unitArg: string, change: TransportChange): Pr
       tx.audit({transport: after.transport.mode, hideIdentity: after.hideIdentity, changed})
     }
     const warnings: string[] = []
+    if (after.transport.mode !== 'on-prem' && after.directUrl === null) {
+      warnings.push(new CiscoCloudError(unitArg, after.transport.mode === 'proxy').message)
+    }
     if (after.transport.mode === 'direct' && readIp(unit.files).dns.length === 0) {
       warnings.push(`The Direct transport needs DNS servers on the unit and none is configured: registration and renewals will fail until you run xway network set ${unitArg} --dns IP.`)
     }

@@ -3,8 +3,8 @@ import {openUnit} from '../areas/open.js'
 import {type ErrorCode, exitCodeFor, UsageError, XwayError} from '../errors.js'
 import {makeConfirmationCode} from '../licensing/codes.js'
 import {reservationCancel, reservationEnable, reservationInstall, reservationRequest, reservationReturn, reservationReturnAuthorization} from './reservation.js'
-import {readLicensing} from '../areas/licensing.js'
-import {LICENSE_NAMES, licensingStatus} from '../licensing/status.js'
+import {clusterShareOf, readLicensing} from '../areas/licensing.js'
+import {licensingStatus} from '../licensing/status.js'
 import {udiOf} from '../product.js'
 
 // The appliance's own command language for reservation (the seed's "CLI Commands for PLR and
@@ -143,36 +143,48 @@ function resultName(cmd: XapiCommand | null): string {
   return `Reservation${cmd.name}Result`
 }
 
-/** `xstatus License Smart`: registration, authorization, reservation and licenses in use. */
+/** `xstatus License Smart`: registration (with the smart and virtual account), authorization, reservation and licenses in use. */
 export async function statusLines(unit: string, at: Date): Promise<string[]> {
-  const {info, files} = await openUnit(unit)
+  const opened = await openUnit(unit)
+  const {info, files} = opened
   const state = readLicensing(files)
-  const view = licensingStatus(state, readUsage(files), at)
+  const view = licensingStatus(state, readUsage(files), at, [], clusterShareOf(opened, at))
   const s = (path: string, value: string | number): string => `*s License Smart ${path}: ${value}`
   if (view.mode !== 'smart') return [s('Mode', quote('Legacy'))]
   const r = state.reservation
+  const reg = view.registration
   const lines = [
     s('Mode', quote('Smart')),
-    s('Registration Status', quote(view.registration.status)),
-    s('Authorization Status', quote(view.authorization.status)),
+    s('Registration Status', quote(reg.status)),
+  ]
+  // the smart and virtual account, as the status shows them (while the unit holds a registration)
+  if (reg.smartAccount !== null) lines.push(s('Registration SmartAccount', quote(reg.smartAccount)))
+  if (reg.virtualAccount !== null) lines.push(s('Registration VirtualAccount', quote(reg.virtualAccount)))
+  if (reg.exportControlled !== null) lines.push(s('Registration ExportControlled', quote(reg.exportControlled)))
+  if (reg.expiresAt !== null) lines.push(s('Registration ExpiresAt', quote(reg.expiresAt)))
+  lines.push(s('Authorization Status', quote(view.authorization.status)))
+  if (view.authorization.expiresAt !== null) lines.push(s('Authorization ExpiresAt', quote(view.authorization.expiresAt)))
+  lines.push(
     s('Reservation Enabled', r.enabled ? 'On' : 'Off'),
     s('Reservation State', quote(r.state === 'none' ? 'None' : r.state === 'requested' ? 'Requested' : 'Installed')),
-  ]
+  )
   if (r.kind) lines.push(s('Reservation Kind', quote(r.kind)))
   if (r.requestCode) lines.push(s('Reservation RequestCode', quote(r.requestCode)))
   if (r.state === 'installed' && r.kind === 'SLR' && r.timestamp) {
     lines.push(s('Reservation ConfirmationCode', quote(makeConfirmationCode(udiOf(info), Date.parse(r.timestamp)))))
   }
-  r.entitlements.forEach((e, i) => {
-    lines.push(s(`Reservation Entitlement ${i + 1} Type`, quote(LICENSE_NAMES[e.type])))
+  view.reservation.entitlements.forEach((e, i) => {
+    lines.push(s(`Reservation Entitlement ${i + 1} Type`, quote(e.type ?? e.tag)))
     lines.push(s(`Reservation Entitlement ${i + 1} Count`, e.count))
     lines.push(s(`Reservation Entitlement ${i + 1} EndDate`, quote(e.endDate ?? '')))
-    lines.push(s(`Reservation Entitlement ${i + 1} Status`, quote(e.expired ? 'Authorization Expired' : 'Authorized')))
+    lines.push(s(`Reservation Entitlement ${i + 1} Status`, quote(e.status)))
   })
   view.licenses.forEach((l, i) => {
     lines.push(s(`License ${i + 1} Type`, quote(l.type)))
     lines.push(s(`License ${i + 1} InUse`, l.inUse))
     lines.push(s(`License ${i + 1} Status`, quote(l.status)))
+    if (l.reported !== undefined) lines.push(s(`License ${i + 1} Reported`, l.reported))
+    if (l.borrowed !== undefined) lines.push(s(`License ${i + 1} Borrowed`, l.borrowed))
   })
   return lines
 }

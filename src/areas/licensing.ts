@@ -1,7 +1,7 @@
 import {resolve} from 'node:path'
-import {type ClusterNodeReservation, shareClusterReservations} from '../licensing/reservation.js'
-import {defaultLicensingState, type LicenseType, type LicensingState, normalizeLicensing} from '../licensing/state.js'
-import {licensingStatus} from '../licensing/status.js'
+import {type ClusterNode, type ClusterShare, installedLicenses, shareClusterLicenses} from '../licensing/cluster-share.js'
+import {defaultLicensingState, type LicensingState, normalizeLicensing} from '../licensing/state.js'
+import {holdsAuthorization, licensingStatus} from '../licensing/status.js'
 import {readTrustStore} from '../licensing/trust-store.js'
 import {DirectoryReader} from '../unit/directory-store.js'
 import type {UnitReader} from '../unit/store.js'
@@ -41,39 +41,34 @@ export function licensingAfterReset(after: LicensingAfterReset, evaluationStarte
   return next
 }
 
-export type ClusterShare = Partial<Record<LicenseType, 'Authorized' | 'Out of compliance'>>
-
 /**
- * SPEC 4 (cluster): peers share reserved licenses. For a unit in a cluster with a reservation
- * installed, the per-license status its peers' spare reserved licenses give it; undefined
- * otherwise. Peers (the units this one was clustered with) are read through the same
+ * Peers share their installed licenses (SPEC 4 and 11: cluster). For a unit in a cluster, its
+ * share of the peers' licenses at `at` (what it borrows and reports per type); undefined
+ * outside a cluster. Peers (the units this one was clustered with) are read through the same
  * link-refusing reader; a peer that cannot be read lends nothing.
  */
-export function clusterShareOf(unit: {path: string; files: UnitReader}): ClusterShare | undefined {
+export function clusterShareOf(unit: {path: string; files: UnitReader}, at: Date, self?: {state: LicensingState}): ClusterShare | undefined {
   const cluster = readCluster(unit.files).cluster
   if (!cluster) return undefined
-  if (readLicensing(unit.files).reservation.state !== 'installed') return undefined
-  const self = unit.path
-  const members = [...new Set([cluster.primary, ...cluster.peers].map((p) => resolve(self, p)))]
-  if (!members.includes(self)) members.push(self)
-  const nodes: ClusterNodeReservation[] = []
+  if ((self?.state ?? readLicensing(unit.files)).mode !== 'smart') return undefined
+  const me = unit.path
+  const members = [...new Set([cluster.primary, ...cluster.peers].map((p) => resolve(me, p)))]
+  if (!members.includes(me)) members.push(me)
+  const nodes: ClusterNode[] = []
   for (const path of members) {
     try {
-      const files = path === self ? unit.files : new DirectoryReader(path)
-      const state = readLicensing(files)
+      const files = path === me ? unit.files : new DirectoryReader(path)
+      // the unit's own state as the caller holds it (an agent run that has just exchanged), its peers' as stored
+      const state = path === me && self ? self.state : readLicensing(files)
       const usage = readUsage(files)
-      nodes.push({
-        name: path,
-        entitlements: state.reservation.state === 'installed' ? state.reservation.entitlements : [],
-        inUse: {rms: usage.calls, room: usage.room, desktop: usage.desktop},
-      })
+      nodes.push({name: path, ...installedLicenses(state, holdsAuthorization(state, at)), inUse: {rms: usage.calls, room: usage.room, desktop: usage.desktop}})
     } catch {
       // an unreadable peer lends nothing
     }
   }
-  const mine = shareClusterReservations(nodes).find((n) => n.name === self)
+  const mine = shareClusterLicenses(nodes).find((n) => n.name === me)
   if (!mine) return undefined
-  return Object.fromEntries(mine.licenses.map((l) => [l.type, l.status])) as ClusterShare
+  return Object.fromEntries(mine.licenses.map((l) => [l.type, l])) as ClusterShare
 }
 
 export const licensingArea: AreaModule = {
@@ -99,6 +94,6 @@ export const licensingArea: AreaModule = {
   },
   inspect(ctx) {
     const trust = readTrustStore(ctx.files).map(({subject, fingerprint, lab}) => ({subject, fingerprint, lab}))
-    return {licensing: licensingStatus(readLicensing(ctx.files), readUsage(ctx.files), ctx.at, trust, clusterShareOf(ctx))}
+    return {licensing: licensingStatus(readLicensing(ctx.files), readUsage(ctx.files), ctx.at, trust, clusterShareOf(ctx, ctx.at))}
   },
 }

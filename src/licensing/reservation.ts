@@ -2,8 +2,9 @@ import {BadInputError, RefusedError} from '../errors.js'
 import {type ProductInfo, udiOf} from '../product.js'
 import {makeConfirmationCode, makeRequestCode, makeReturnCode, randomRequestNonce} from './codes.js'
 import {type ReservationKind, type VerifiedAuthorizationCode, verifyAuthorizationCode} from './authorization-code.js'
-import type {LicensingState} from './state.js'
+import {type ClusterShareLine, shareClusterLicenses} from './cluster-share.js'
 import {LICENSE_TYPES, type LicenseType} from './license-types.js'
+import type {LicensingState} from './state.js'
 
 // Smart License Reservation (SLR) and Permanent License Reservation (PLR) on the agent (SPEC 4).
 // The seed's CLI: xconfiguration License Smart ReservationEnable: On|Off, then
@@ -59,7 +60,7 @@ function clone(state: LicensingState): LicensingState {
 
 function requireSmart(state: LicensingState): void {
   if (state.mode !== 'smart') {
-    throw new RefusedError('License reservation is part of smart licensing, which is not enabled on this unit. The seed: "Enable smart licensing before executing the reservation commands."', {
+    throw new RefusedError('License reservation is part of smart licensing, which is not enabled on this unit. Cisco: "Enable smart licensing before executing the reservation commands."', {
       actions: ['Reservation applies to Expressway units on X14.2 (xway upgrade UNIT --to X14.2.0, or xway convert).'],
     })
   }
@@ -68,7 +69,7 @@ function requireSmart(state: LicensingState): void {
 function requireEnabled(state: LicensingState, unitHint: string): void {
   requireSmart(state)
   if (!state.reservation.enabled) {
-    throw new RefusedError('License reservation is not enabled. The seed: "Reservation is disabled by default. You must enable it."', {
+    throw new RefusedError('License reservation is not enabled. Cisco: "Reservation is disabled by default. You must enable it."', {
       actions: [`Run: xway licensing reservation enable ${unitHint}`],
     })
   }
@@ -79,7 +80,7 @@ function requireUnregistered(state: LicensingState, unitHint: string): void {
   if (r === 'registered' || r === 'pending') {
     throw new RefusedError(
       `License reservation needs an unregistered unit, and this one is ${r === 'registered' ? 'registered' : 'registering (Registration Pending)'}. ` +
-      'The seed: "Expressway is unregistered with Cisco Smart Software Manager or On-Prem" and "First, deregister yourself if you have already registered to enable reservation."',
+      'Cisco: "Expressway is unregistered with Cisco Smart Software Manager or On-Prem" and "First, deregister yourself if you have already registered to enable reservation."',
       {actions: [`Run: xway licensing deregister ${unitHint}, then enable reservation.`]},
     )
   }
@@ -133,7 +134,7 @@ export function planRequest(state: LicensingState, info: Pick<ProductInfo, 'pid'
     return {state: null, result: {requestCode: r.requestCode}, clearExpiredAlarm: false, audit: null}
   }
   if (r.state === 'installed') {
-    throw new RefusedError(`A ${r.kind} reservation is installed. The seed: updates are made on the license server ("Update Reserved Licenses") and installed with Install; no new request is needed.`, {
+    throw new RefusedError(`A ${r.kind} reservation is installed: updates are made on the license server ("Update Reserved Licenses") and installed with Install; no new request is needed.`, {
       actions: [
         'Update it: xway license-server reservation authorize DIR --virtual-account VA --request-code <the same request code> …, then install the new code.',
         `Or return it: xway licensing reservation return ${unitHint}`,
@@ -152,12 +153,16 @@ export interface ReservationInstallResult {
   confirmationCode: string | null
 }
 
-function entitlementsOf(code: VerifiedAuthorizationCode, info: Pick<ProductInfo, 'pid'>): ReservationEntitlement[] {
+type UnknownEntitlement = LicensingState['reservation']['unknownEntitlements'][number]
+
+/** The entitlements a code installs, and those whose tag this version does not know (listed as Invalid-tag, granting nothing). */
+function entitlementsOf(code: VerifiedAuthorizationCode, info: Pick<ProductInfo, 'pid'>): {entitlements: ReservationEntitlement[]; unknown: UnknownEntitlement[]} {
+  const unknown: UnknownEntitlement[] = code.entitlements.filter((e) => e.type === null).map((e) => ({tag: e.tag, count: e.count, endDate: e.endDate}))
   if (code.kind === 'PLR') {
     const cap = boxCapacity(info.pid)
     const tag = code.entitlements.find((e) => e.type === 'plr')?.tag
     if (!tag) throw new BadInputError('The PLR authorization code holds no "Expressway PLR" entitlement.')
-    return LICENSE_TYPES.map((type) => ({type, tag, count: cap[type], endDate: null}))
+    return {entitlements: LICENSE_TYPES.map((type) => ({type, tag, count: cap[type], endDate: null})), unknown}
   }
   const out: ReservationEntitlement[] = []
   for (const e of code.entitlements) {
@@ -171,7 +176,7 @@ function entitlementsOf(code: VerifiedAuthorizationCode, info: Pick<ProductInfo,
       actions: ['Reserve rms, room or desktop licenses on the license server.'],
     })
   }
-  return out
+  return {entitlements: out, unknown}
 }
 
 /** Verifies an authorization code for this unit: signature and signer (trust anchors), then the UDI. */
@@ -224,7 +229,7 @@ export function planInstall(
       })
     }
   }
-  const entitlements = entitlementsOf(verified, info)
+  const {entitlements, unknown} = entitlementsOf(verified, info)
   const udi = udiOf(info)
   const next = clone(state)
   const update = r.state === 'installed'
@@ -233,6 +238,7 @@ export function planInstall(
     state: 'installed',
     kind: verified.kind,
     entitlements,
+    unknownEntitlements: unknown,
     timestamp: new Date(verified.timestamp).toISOString(),
     installed: consume(r.installed, verified.digest),
   }
@@ -257,7 +263,7 @@ export interface ReservationReturnResult {
 /** The stored reservation with no request, code or entitlements (enabled stays as it was). */
 function dropped(state: LicensingState, consumed: string[]): LicensingState {
   const next = clone(state)
-  next.reservation = {...next.reservation, state: 'none', kind: null, requestCode: null, entitlements: [], timestamp: null, installed: consumed}
+  next.reservation = {...next.reservation, state: 'none', kind: null, requestCode: null, entitlements: [], unknownEntitlements: [], timestamp: null, installed: consumed}
   return next
 }
 
@@ -316,7 +322,7 @@ export function planCancel(state: LicensingState, unitHint = 'UNIT'): Reservatio
   requireEnabled(state, unitHint)
   const r = state.reservation
   if (r.state === 'installed') {
-    throw new RefusedError(`A ${r.kind} reservation is installed; Cancel only drops a request in progress. The seed: "cancel the reservation process before the authorization code … is installed".`, {
+    throw new RefusedError(`A ${r.kind} reservation is installed; Cancel only drops a request in progress (Cisco: "cancel the reservation process before the authorization code … is installed").`, {
       actions: [`To give the licenses back: xway licensing reservation return ${unitHint}`],
     })
   }
@@ -336,53 +342,11 @@ export interface ClusterNodeReservation {
   inUse: Partial<Record<LicenseType, number>>
 }
 
-export interface ClusterShareLine {
-  type: LicenseType
-  /** non-expired reserved count installed on this node */
-  installed: number
-  inUse: number
-  /** what this node reports: its own licenses in use, never more than it has installed */
-  reported: number
-  /** licenses of peers this node uses because its own are used up */
-  borrowed: number
-  /** licenses of this node that peers use */
-  lent: number
-  status: 'Authorized' | 'Out of compliance'
-}
-
-/**
- * SPEC 4 (cluster): peers share reserved licenses — a node borrows from its peers when its own
- * are used up, and each node reports at most what it has installed. Pure: nodes are served in
- * the order given (the primary first), lenders in the same order, so the answer is reproducible.
- * Expired entitlements (stopped at boot) count for nothing.
- */
+/** Peers sharing reserved licenses (cluster-share.ts): expired entitlements (stopped at boot) count for nothing. */
 export function shareClusterReservations(nodes: ClusterNodeReservation[]): Array<{name: string; licenses: ClusterShareLine[]}> {
-  const out = nodes.map((n) => ({name: n.name, licenses: [] as ClusterShareLine[]}))
-  for (const type of LICENSE_TYPES) {
-    const installed = nodes.map((n) => n.entitlements.filter((e) => e.type === type && !e.expired).reduce((s, e) => s + e.count, 0))
-    const inUse = nodes.map((n) => Math.max(0, n.inUse[type] ?? 0))
-    const own = nodes.map((_, i) => Math.min(inUse[i]!, installed[i]!))
-    const spare = nodes.map((_, i) => installed[i]! - own[i]!)
-    const borrowed = nodes.map(() => 0)
-    const lent = nodes.map(() => 0)
-    nodes.forEach((_, i) => {
-      let need = inUse[i]! - own[i]!
-      for (let j = 0; j < nodes.length && need > 0; j++) {
-        if (j === i || spare[j]! === 0) continue
-        const take = Math.min(need, spare[j]!)
-        spare[j]! -= take
-        lent[j]! += take
-        borrowed[i]! += take
-        need -= take
-      }
-    })
-    nodes.forEach((_, i) => {
-      if (installed[i] === 0 && inUse[i] === 0 && lent[i] === 0) return
-      out[i]!.licenses.push({
-        type, installed: installed[i]!, inUse: inUse[i]!, reported: own[i]!, borrowed: borrowed[i]!, lent: lent[i]!,
-        status: own[i]! + borrowed[i]! >= inUse[i]! ? 'Authorized' : 'Out of compliance',
-      })
-    })
-  }
-  return out
+  return shareClusterLicenses(nodes.map((n) => {
+    const installed: Partial<Record<LicenseType, number>> = {}
+    for (const e of n.entitlements) if (!e.expired) installed[e.type] = (installed[e.type] ?? 0) + e.count
+    return {name: n.name, installed, inUse: n.inUse, asksServer: false}
+  }))
 }

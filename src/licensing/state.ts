@@ -2,6 +2,22 @@ import {readJson} from '../unit/unit.js'
 import type {LicenseType} from './license-types.js'
 
 export type {LicenseType}
+export {LICENSE_TYPES} from './license-types.js'
+
+/**
+ * The two exchanges that carry usage. Both are the protocol's `authorize` with the usage per
+ * type, flagged `report: "authorization" | "usage"` (docs/licensing-agent.md): a server that
+ * does not know the flag answers both alike, and the agent alone decides which timer moves.
+ */
+export type ReportKind = 'authorization' | 'usage'
+
+/** One license type as the server answered a report. */
+export interface LicenseGrant {
+  type: LicenseType
+  requested: number
+  granted: number
+  status?: 'authorized' | 'out-of-compliance'
+}
 export type TransportMode = 'direct' | 'on-prem' | 'proxy'
 
 /** Cisco's Direct endpoint (CSSM's Smart Receiver); a lab profile overrides it with `directUrl`. */
@@ -52,13 +68,21 @@ export interface LicensingState {
     pendingForce: boolean
   }
   authorization: {
+    /** last successful authorization renewal (the first authorization included): the 30-day renewal and the 90-day expiry count from it */
     lastSuccessAt: string | null
     lastAttemptAt: string | null
+    /** the server's overall answer to the last exchange that carried usage (renewal or usage report) */
     result: 'authorized' | 'out-of-compliance' | 'no-licenses-in-use' | null
-    licenses: Array<{type: LicenseType; requested: number; granted: number}>
-    /** retry of a failed authorization or usage report (15 minutes after the failure) */
+    /**
+     * Per type, as the server answered the last exchange that carried usage: `requested` is what
+     * the unit reported, `granted` what it holds, `status` the server's per-type answer when it
+     * sent one (else the agent derives it from granted and requested).
+     */
+    licenses: LicenseGrant[]
+    /** retry of a failed authorization renewal or usage report (15 minutes after the failure) */
     nextAttemptAt: string | null
   }
+  /** last successful usage report (a usage report, or an authorization renewal, which carries the usage too); never moves the authorization's expiry */
   usageReportedAt: string | null
   reservation: {
     enabled: boolean
@@ -66,6 +90,8 @@ export interface LicensingState {
     kind: 'SLR' | 'PLR' | null
     requestCode: string | null
     entitlements: Array<{type: LicenseType; tag: string; count: number; endDate: string | null; /** set by boot once endDate has passed: the feature stops */ expired?: boolean}>
+    /** entitlements of the installed code whose tag this version does not know: listed as Invalid-tag, they grant nothing */
+    unknownEntitlements: Array<{tag: string; count: number; endDate: string | null}>
     timestamp: string | null
     /** digests of authorization codes installed, so an installed one is refused again */
     installed: string[]
@@ -86,7 +112,7 @@ export function defaultLicensingState(mode: 'smart' | 'legacy'): LicensingState 
     },
     authorization: {lastSuccessAt: null, lastAttemptAt: null, result: null, licenses: [], nextAttemptAt: null},
     usageReportedAt: null,
-    reservation: {enabled: false, state: 'none', kind: null, requestCode: null, entitlements: [], timestamp: null, installed: []},
+    reservation: {enabled: false, state: 'none', kind: null, requestCode: null, entitlements: [], unknownEntitlements: [], timestamp: null, installed: []},
   }
 }
 

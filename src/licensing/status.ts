@@ -1,8 +1,8 @@
+import type {ClusterShare, ClusterShareLine} from './cluster-share.js'
 import type {SessionCounts} from './export-control.js'
-import type {UsageFile} from '../areas/usage.js'
 import {LICENSE_TYPE_NAMES} from './license-types.js'
-import {directEndpoint, type LicenseType, type LicensingState} from './state.js'
-import {AUTHORIZATION_EXPIRY_DAYS, AUTHORIZATION_RENEWAL_INTERVAL_DAYS, EVALUATION_PERIOD_DAYS, plusDays, plusMonths, REGISTRATION_EXPIRY_MONTHS, REGISTRATION_RENEWAL_INTERVAL_MONTHS} from './timers.js'
+import {directEndpoint, LICENSE_TYPES, type LicenseType, type LicensingState, type ReportKind} from './state.js'
+import {AUTHORIZATION_EXPIRY_DAYS, AUTHORIZATION_RENEWAL_INTERVAL_DAYS, EVALUATION_PERIOD_DAYS, plusDays, plusMonths, REGISTRATION_EXPIRY_MONTHS, REGISTRATION_RENEWAL_INTERVAL_MONTHS, USAGE_REPORT_INTERVAL_MS} from './timers.js'
 
 /** The appliance's names of the license types (one table: license-types.ts). */
 export const LICENSE_NAMES: Record<LicenseType, string> = LICENSE_TYPE_NAMES
@@ -18,6 +18,26 @@ export interface TrustStoreEntry {
   subject: string
   fingerprint: string
   lab: boolean
+}
+
+/** One license type: current usage and status; on a cluster peer also what it reports and borrows. */
+export interface LicenseLine {
+  type: string
+  inUse: number
+  status: LicenseStatus
+  /** cluster peers only: what the node reports for this type (never more than it has installed, see cluster-share.ts) */
+  reported?: number
+  /** cluster peers only: licenses of peers it uses because its own are used up */
+  borrowed?: number
+}
+
+export interface ReservationEntitlementView {
+  /** the license type's name, or null for a tag this version does not know */
+  type: string | null
+  tag: string
+  count: number
+  endDate: string | null
+  status: 'Authorized' | 'Authorization Expired' | 'Invalid-tag'
 }
 
 export interface SmartLicensingView {
@@ -37,19 +57,12 @@ export interface SmartLicensingView {
   authorization: {status: AuthorizationStatus; expiresAt: string | null; nextRenewalAt: string | null}
   evaluation: {startedAt: string | null; expiresAt: string | null}
   unauthorized: boolean
-  licenses: Array<{type: string; inUse: number; status: LicenseStatus}>
-  reservation: {enabled: boolean; state: 'none' | 'requested' | 'installed'; kind: 'SLR' | 'PLR' | null; entitlements: Array<{type: string; count: number; endDate: string | null}>}
+  licenses: LicenseLine[]
+  reservation: {enabled: boolean; state: 'none' | 'requested' | 'installed'; kind: 'SLR' | 'PLR' | null; entitlements: ReservationEntitlementView[]}
   trustStore: TrustStoreEntry[]
 }
 
 export type LicensingView = SmartLicensingView | {mode: 'legacy'}
-
-function inUseOf(usage: SessionCounts): Array<{type: LicenseType; inUse: number}> {
-  // the seed: a license type not being consumed is not displayed
-  return ([['rms', usage.calls], ['room', usage.room], ['desktop', usage.desktop]] as Array<[LicenseType, number]>)
-    .filter(([, n]) => n > 0)
-    .map(([type, inUse]) => ({type, inUse}))
-}
 
 /** True when the registration is valid at `now` (registered and not past its 1-year expiry). */
 export function isRegistered(state: LicensingState, at: Date): boolean {
@@ -95,19 +108,19 @@ export function registrationStatus(state: LicensingState, at: Date): Registratio
 }
 
 /**
- * The seed's license authorization statuses:
- * - a reservation installed: Authorized (it is the authorization);
+ * The authorization status before the license types are looked at (Cisco's license
+ * authorization statuses):
  * - registered and authorized at least once: Authorization Expired 90 days after the last
- *   successful authorization, else what the server answered last (Authorized,
- *   Out-of-compliance, No Licenses in Use);
+ *   successful authorization renewal (usage reports do not move it), else what the server
+ *   answered last (Authorized, Out-of-compliance, No Licenses in Use);
  * - not registered (unregistered, pending, failed, registration expired), or registered but
  *   not yet authorized: the evaluation period — Evaluation Mode, or Evaluation Expired 90
  *   days after it started;
  * - Not Applicable when the evaluation never started and nothing else is known ("unable to
  *   determine the current registration status").
+ * A reservation is decided by its license types (authorizationStatus).
  */
-export function authorizationStatus(state: LicensingState, at: Date): AuthorizationStatus {
-  if (state.reservation.state === 'installed') return 'Authorized'
+function baseAuthorization(state: LicensingState, at: Date): AuthorizationStatus {
   const a = state.authorization
   if (isRegistered(state, at) && a.lastSuccessAt !== null) {
     if (isAuthorizationExpired(state, at)) return 'Authorization Expired'
@@ -122,8 +135,29 @@ export function authorizationStatus(state: LicensingState, at: Date): Authorizat
   return isEvaluationExpired(state, at) ? 'Evaluation Expired' : 'Evaluation Mode'
 }
 
+/** The overall authorization status: the base status, then the license types in use decide (SPEC 11). */
+function overallStatus(state: LicensingState, at: Date, lines: Array<{status: LicenseStatus}>): AuthorizationStatus {
+  const r = state.reservation
+  if (r.state === 'installed') {
+    // under a reservation the types decide: a stopped SLR is Authorization Expired, a reserved type used beyond its count (nothing to borrow) Out-of-compliance
+    const known = r.entitlements
+    if (lines.some((l) => l.status === 'Authorization Expired') || (known.length > 0 && known.every((e) => e.expired))) return 'Authorization Expired'
+    if (lines.some((l) => l.status === 'Out of compliance')) return 'Out-of-compliance'
+    return 'Authorized'
+  }
+  const base = baseAuthorization(state, at)
+  if (base !== 'Authorized' && base !== 'Out-of-compliance' && base !== 'No Licenses in Use') return base
+  // one type out of compliance makes the whole authorization Out-of-compliance; once no type is, the last answer's shortage is history
+  if (lines.some((l) => l.status === 'Out of compliance')) return 'Out-of-compliance'
+  if (base === 'Out-of-compliance') {
+    if (lines.some((l) => l.status === 'Waiting')) return 'Out-of-compliance'
+    return lines.length > 0 ? 'Authorized' : 'No Licenses in Use'
+  }
+  return base
+}
+
 /**
- * The seed's Unauthorized state: "After the evaluation period, if Expressway is not registered
+ * Cisco's Unauthorized state: "After the evaluation period, if Expressway is not registered
  * with either CSSM or Smart Software Manager On-Prem, the product moves to Unauthorized state"
  * (no new registrations until it is registered). A reservation counts as registered.
  */
@@ -138,22 +172,27 @@ function earliestOf(...dates: Array<string | null>): string | null {
   return set.length > 0 ? set[0]! : null
 }
 
+/** Authorized once by a server, and that authorization is still valid at `at` (not expired, registration valid). */
+export function holdsAuthorization(state: LicensingState, at: Date): boolean {
+  return state.reservation.state !== 'installed' && isRegistered(state, at) && state.authorization.lastSuccessAt !== null && !isAuthorizationExpired(state, at)
+}
+
 /**
  * The licensing status of a unit: a pure function of its stored state and now (DESIGN 4).
- * Never uses timestamps sent by a server.
+ * Never uses timestamps sent by a server. `cluster`: for a unit in a cluster, its share of the
+ * peers' licenses (cluster-share.ts); its license lines then carry `reported` and `borrowed`.
  */
-/** `clusterShare`: for a clustered unit with a reservation, what its peers' spare reserved licenses cover (src/licensing/cluster-share.ts). */
-export function licensingStatus(state: LicensingState, usage: SessionCounts, at: Date, trustStore: TrustStoreEntry[] = [], clusterShare?: Partial<Record<LicenseType, 'Authorized' | 'Out of compliance'>>): LicensingView {
+export function licensingStatus(state: LicensingState, usage: SessionCounts, at: Date, trustStore: TrustStoreEntry[] = [], cluster?: ClusterShare): LicensingView {
   if (state.mode !== 'smart') return {mode: 'legacy'}
   const r = state.registration
   const a = state.authorization
   const registered = isRegistered(state, at)
   const regStatus = registrationStatus(state, at)
-  const authStatus = authorizationStatus(state, at)
+  const lines = licenseLines(state, usage, at, cluster)
+  const authStatus = overallStatus(state, at, lines)
   const holdsRegistration = r.state === 'registered'
   const authorizedOnce = registered && a.lastSuccessAt !== null && state.reservation.state !== 'installed'
 
-  const licenses = inUseOf(usage).map(({type, inUse}) => ({type: LICENSE_NAMES[type], inUse, status: licenseStatus(state, type, inUse, authStatus, at, clusterShare?.[type])}))
   const ev = evaluationExpiresAt(state)
   const t = state.transport
   return {
@@ -183,59 +222,153 @@ export function licensingStatus(state: LicensingState, usage: SessionCounts, at:
     },
     evaluation: {startedAt: state.evaluation.startedAt, expiresAt: ev ? ev.toISOString() : null},
     unauthorized: isUnauthorized(state, at),
-    licenses,
+    licenses: lines,
     reservation: {
       enabled: state.reservation.enabled,
       state: state.reservation.state,
       kind: state.reservation.kind,
-      entitlements: state.reservation.entitlements.map((e) => ({type: LICENSE_NAMES[e.type] ?? e.type, count: e.count, endDate: e.endDate})),
+      entitlements: reservationEntitlements(state),
     },
     trustStore,
   }
 }
 
+function reservationEntitlements(state: LicensingState): ReservationEntitlementView[] {
+  const r = state.reservation
+  const known: ReservationEntitlementView[] = r.entitlements.map((e) => ({
+    type: LICENSE_NAMES[e.type] ?? null, tag: e.tag, count: e.count, endDate: e.endDate,
+    status: !(e.type in LICENSE_NAMES) ? 'Invalid-tag' : e.expired ? 'Authorization Expired' : 'Authorized',
+  }))
+  // Cisco's "Invalid-tag: The entitlement tag is invalid": listed, and it grants nothing
+  const unknown: ReservationEntitlementView[] = (r.unknownEntitlements ?? []).map((e) => ({type: null, tag: e.tag, count: e.count, endDate: e.endDate, status: 'Invalid-tag'}))
+  return [...known, ...unknown]
+}
+
 /**
- * Status of one license type in use (the seed's per-license list):
- * - reservation: Authorized while the reserved count covers the use, Out of compliance
- *   beyond it, Not Authorized for a type the reservation does not hold, Invalid-tag for an
- *   entitlement whose tag this version does not know, Authorization Expired once boot has
- *   stopped an expired entitlement;
- * - evaluation and expiries: the authorization status itself;
- * - authorized by the server: Authorized while what the server granted covers the use, Out
- *   of compliance when the server was asked for it and could not grant it, Waiting when the
- *   use grew after the last report (the request is not answered yet);
+ * The license types in use, each with its status (Cisco's list under "License usage"); with
+ * `includeReported`, also the types a cluster peer reports without using them (it lends them).
+ */
+export function licenseLines(state: LicensingState, usage: SessionCounts, at: Date, cluster?: ClusterShare, includeReported = false): LicenseLine[] {
+  const base = baseAuthorization(state, at)
+  const counts: Record<LicenseType, number> = {rms: usage.calls, room: usage.room, desktop: usage.desktop}
+  return LICENSE_TYPES
+    .filter((type) => counts[type] > 0 || (includeReported && (cluster?.[type]?.reported ?? 0) > 0))
+    .map((type) => {
+      const inUse = counts[type]
+      const share = cluster?.[type]
+      const status = state.reservation.state === 'installed'
+        ? reservedLicenseStatus(state, type, inUse, share)
+        : licenseStatus(state, type, inUse, base, at, share)
+      const line: LicenseLine = {type: LICENSE_NAMES[type], inUse, status}
+      if (cluster) Object.assign(line, {reported: share?.reported ?? 0, borrowed: share?.borrowed ?? 0})
+      return line
+    })
+}
+
+/**
+ * Status of one license type under a reservation: Authorized while the reserved count covers
+ * the use (or, in a cluster, with what peers lend), Out of compliance beyond it, Not Authorized
+ * for a type the reservation does not hold, Invalid-tag for such a type when the code held an
+ * entitlement whose tag this version does not know, Authorization Expired once boot has
+ * stopped an expired entitlement (and peers do not cover the use).
+ */
+function reservedLicenseStatus(state: LicensingState, type: LicenseType, inUse: number, share?: ClusterShareLine): LicenseStatus {
+  // stored types are widened: a PLR entitlement ('plr') covers every type, an unknown tag has none of ours
+  const all = state.reservation.entitlements as unknown as Array<{type: string; count: number; expired?: boolean}>
+  if (all.some((e) => e.type === 'plr')) return 'Authorized'
+  const ent = all.filter((e) => e.type === type)
+  const covered = share?.status === 'Authorized'
+  // Cisco: an expired reservation changes nothing until the restart (xway boot) stops the feature
+  if (ent.some((e) => e.expired) && !covered) return 'Authorization Expired'
+  const own = ent.filter((e) => !e.expired).reduce((n, e) => n + e.count, 0)
+  if (own >= inUse && ent.length > 0) return 'Authorized'
+  // in a cluster, a node borrows its peers' spare reserved licenses when its own are used up
+  if (share) return share.status
+  if (ent.length === 0) {
+    const unknownTag = (state.reservation.unknownEntitlements ?? []).length > 0 || all.some((e) => !(e.type in LICENSE_NAMES))
+    return unknownTag ? 'Invalid-tag' : 'Not Authorized'
+  }
+  return 'Out of compliance'
+}
+
+/**
+ * Status of one license type in use, registered with a server or evaluating:
+ * - evaluation and expiries: the authorization status itself (Waiting while a registered
+ *   unit's first authorization is not answered);
+ * - authorized by the server: Authorized while what the server granted (plus, in a cluster,
+ *   what peers lend) covers the use; Waiting when the use grew beyond what was last reported
+ *   (the request is not answered yet); else the server's own answer for the type when it sent
+ *   one, or Out of compliance (asked for and not granted);
  * - Invalid when the stored grant is not a count (an error condition).
  */
-function licenseStatus(state: LicensingState, type: LicenseType, inUse: number, auth: AuthorizationStatus, at: Date, shared?: 'Authorized' | 'Out of compliance'): LicenseStatus {
-  if (state.reservation.state === 'installed') {
-    // stored types are widened: a PLR entitlement ('plr') covers every type, an unknown tag has none of ours
-    const all = state.reservation.entitlements as unknown as Array<{type: string; count: number; expired?: boolean}>
-    if (all.some((e) => e.type === 'plr')) return 'Authorized'
-    const ent = all.filter((e) => e.type === type)
-    // the seed: an expired reservation changes nothing until the restart (xway boot) stops the feature
-    if (ent.some((e) => e.expired) && shared !== 'Authorized') return 'Authorization Expired'
-    const own = ent.filter((e) => !e.expired).reduce((n, e) => n + e.count, 0)
-    if (own >= inUse && ent.length > 0) return 'Authorized'
-    // in a cluster, a node borrows its peers' spare reserved licenses when its own are used up
-    if (shared) return shared
-    if (ent.length === 0) return all.some((e) => !(e.type in LICENSE_NAMES)) ? 'Invalid-tag' : 'Not Authorized'
-    return 'Out of compliance'
-  }
-  switch (auth) {
+function licenseStatus(state: LicensingState, type: LicenseType, inUse: number, base: AuthorizationStatus, at: Date, share?: ClusterShareLine): LicenseStatus {
+  switch (base) {
     case 'Evaluation Mode':
-      // registered, the first authorization not answered yet: the request is waiting
       return isRegistered(state, at) ? 'Waiting' : 'Evaluation Mode'
     case 'Evaluation Expired':
     case 'Authorization Expired':
-      return auth
+      return base
     case 'Not Applicable':
       return isRegistered(state, at) ? 'Waiting' : 'Not Authorized'
     default: {
       const lic = state.authorization.licenses.find((l) => l.type === type)
       if (!lic) return 'Waiting'
       if (!Number.isSafeInteger(lic.granted) || lic.granted < 0 || !Number.isSafeInteger(lic.requested) || lic.requested < 0) return 'Invalid'
-      if (lic.granted >= inUse) return 'Authorized'
-      return lic.requested >= inUse ? 'Out of compliance' : 'Waiting'
+      const own = inUse - (share?.borrowed ?? 0)
+      if (lic.granted >= own) return 'Authorized'
+      if (own > lic.requested) return 'Waiting'
+      if (lic.status === 'authorized') return 'Authorized'
+      return 'Out of compliance'
     }
   }
 }
+
+export interface UsageView {
+  /** per type: current usage and status; on a cluster peer also what it reports and borrows */
+  licenses: LicenseLine[]
+  /** the last successful usage report (or authorization renewal, which carries the usage) */
+  lastReportedAt: string | null
+  /** when the agent reports next: 6 hours after the last report, or the retry of a failed one; null when nothing is reported (not registered, or a reservation) */
+  nextReportAt: string | null
+}
+
+/** Cisco's "License usage": summary of the usage as reported, auto-updated every 6 hours. */
+export function usageView(state: LicensingState, usage: SessionCounts, at: Date, cluster?: ClusterShare): UsageView {
+  const reporting = state.mode === 'smart' && state.reservation.state !== 'installed' && isRegistered(state, at)
+  const last = state.usageReportedAt
+  const scheduled = last === null ? null : new Date(Date.parse(last) + USAGE_REPORT_INTERVAL_MS).toISOString()
+  const retry = state.authorization.nextAttemptAt
+  const next = scheduled === null ? retry : retry !== null && retry > scheduled ? retry : scheduled
+  return {
+    licenses: state.mode === 'smart' ? licenseLines(state, usage, at, cluster, true) : [],
+    lastReportedAt: reporting ? last : null,
+    nextReportAt: reporting ? next : null,
+  }
+}
+
+/**
+ * What a person should read beside the status: once a registration has expired, that it has,
+ * and where the evaluation stands (Cisco: registration "is valid for one year"; afterwards the
+ * unit is unregistered and on its evaluation period).
+ */
+export function registrationNotes(view: LicensingView): string[] {
+  if (view.mode !== 'smart' || view.registration.status !== 'Unregistered: Registration Expired') return []
+  const ev = view.evaluation
+  const evaluation = view.authorization.status === 'Evaluation Expired'
+    ? `Evaluation Expired since ${ev.expiresAt}${view.unauthorized ? ': the unit is Unauthorized, no new registrations until it is registered' : ''}`
+    : view.authorization.status === 'Evaluation Mode' ? `Evaluation Mode until ${ev.expiresAt}` : view.authorization.status
+  return [`The registration expired on ${view.registration.expiresAt} (not renewed within its year): the unit is unregistered and back on its evaluation period (${evaluation}). Register it again with a registration token.`]
+}
+
+/**
+ * Which exchange carrying usage is due at `at`: the authorization renewal 30 days after the
+ * last one (or the first authorization), else a usage report 6 hours after the last report
+ * (the renewal carries the usage too, so one exchange does for both).
+ */
+export function reportDue(state: LicensingState, at: Date): ReportKind | null {
+  const a = state.authorization
+  if (a.lastSuccessAt === null || at >= plusDays(a.lastSuccessAt, AUTHORIZATION_RENEWAL_INTERVAL_DAYS)) return 'authorization'
+  if (state.usageReportedAt === null || at.getTime() >= Date.parse(state.usageReportedAt) + USAGE_REPORT_INTERVAL_MS) return 'usage'
+  return null
+}
+

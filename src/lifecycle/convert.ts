@@ -77,7 +77,7 @@ export function planConvert(
   if (brand === 'VCS' && info.brand === 'Expressway') {
     if (current.licensing.mode === 'smart' || isX142Expressway(info)) {
       throw new RefusedError(
-        'With Smart Licensing on, the series cannot be changed in Service Select (the seed: "Once Smart Licensing is turned ON, you do not have an option for reverting to Cisco VCS through Service Select"); a factory reset is needed, since smart licensing is not supported on VCS.',
+        'With Smart Licensing on, the series cannot be changed in Service Select (Cisco: "Once Smart Licensing is turned ON, you do not have an option for reverting to Cisco VCS through Service Select"); a factory reset is needed, since smart licensing is not supported on VCS.',
         {actions: [`Run a factory reset without -v (brand and type are not kept, the unit comes back as Cisco VCS, Expressway-C): xway factory-reset ${unitArg}`]},
       )
     }

@@ -64,7 +64,7 @@ export async function addOptionKey(unitArg: string, text: string): Promise<Optio
     const info = unit.info
     assertKeyAllowed(info, key)
     if (info.brand === 'Expressway' && info.edition === 'standard' && readLicensing(unit.files).mode === 'smart') {
-      throw new RefusedError('Option keys cannot be used on an Expressway once smart licensing is on (the seed: "After Smart Licensing is enabled, you cannot use option keys on the Expressway").', {
+      throw new RefusedError('Option keys cannot be used on an Expressway once smart licensing is on (Cisco: "After Smart Licensing is enabled, you cannot use option keys on the Expressway").', {
         actions: ['Use smart licensing entitlements instead (xway licensing register), or use a VCS or Expressway Select unit.'],
       })
     }

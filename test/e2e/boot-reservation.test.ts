@@ -23,6 +23,7 @@ test('an expired SLR entitlement changes nothing until boot, which stops the fea
   // past the end date: still authorized, no alarm, calls still admitted, until the restart
   const late = '2026-03-01T00:00:00Z'
   assert.is(rmsStatus(unit, late), 'Authorized')
+  assert.is(licensing(unit, late).authorization.status, 'Authorized')
   assert.not.ok(alarmKeys(unit, late).includes(ALARM))
   assert.is(run(['usage', 'admit', unit, '--call'], {now: late}).code, 0)
 
@@ -30,6 +31,9 @@ test('an expired SLR entitlement changes nothing until boot, which stops the fea
   assert.ok(booted.licensing.some((n: string) => /Rich Media Session expired/.test(n)), JSON.stringify(booted))
   assert.ok(booted.alarms.some((a: {key: string}) => a.key === ALARM))
   assert.is(rmsStatus(unit, late), 'Authorization Expired')
+  // the overall status follows: the SLR has stopped
+  assert.is(licensing(unit, late).authorization.status, 'Authorization Expired')
+  assert.equal(licensing(unit, late).reservation.entitlements.map((e: {status: string}) => e.status), ['Authorization Expired'])
   assert.ok(alarmKeys(unit, late).includes(ALARM))
 
   // the stopped feature admits no new call (exit 3, nothing changed); other types are not affected
@@ -48,6 +52,7 @@ test('an expired SLR entitlement changes nothing until boot, which stops the fea
   const renewed = authorize(lab, requestCode, ['--license', 'rms=5', '--until', '2026-12-31'], {now: late})
   assert.match(ok(['licensing', 'reservation', 'install', unit, renewed], {now: late}).confirmationCode, /^CF-/)
   assert.is(rmsStatus(unit, late), 'Authorized')
+  assert.is(licensing(unit, late).authorization.status, 'Authorized')
   assert.not.ok(alarmKeys(unit, late).includes(ALARM))
   assert.is(run(['usage', 'admit', unit, '--call'], {now: late}).code, 0)
 })

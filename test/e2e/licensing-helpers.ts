@@ -8,7 +8,7 @@ import {join} from 'node:path'
 import * as assert from 'uvu/assert'
 import {hashTree} from '../../src/unit/fsutil.js'
 import {isTransient} from '../support/paths.js'
-import {BIN, ROOT, xwayAsync, xwayJson, type RunResult} from '../support/run.js'
+import {BIN, ROOT, xway, xwayAsync, xwayJson, type RunResult} from '../support/run.js'
 
 export const T0 = '2026-01-01T00:00:00.000Z'
 const DAY = 24 * 60 * 60 * 1000
@@ -137,7 +137,7 @@ export async function makeLicenseServer(dir: string, licenses: {rms?: number; ro
 }
 
 /** A profile for units of this server: On-Prem by default, the server also as the lab's Direct endpoint. */
-export function profileFor(dir: string, server: LicenseServer, options: {name?: string; transport?: string; dns?: string; calls?: number; hostname?: string; extra?: string} = {}): string {
+export function profileFor(dir: string, server: LicenseServer, options: {name?: string; transport?: string; dns?: string; calls?: number; room?: number; hostname?: string; extra?: string} = {}): string {
   const file = join(dir, `${options.name ?? 'profile'}.yaml`)
   writeFileSync(file, `software: X14.2.0
 type: expressway-c
@@ -147,7 +147,7 @@ licensing:
   trustAnchors: [${JSON.stringify(server.ca)}]
   directUrl: "${server.url}"
 ${options.extra ?? ''}
-usage: { calls: ${options.calls ?? 2}, desktop: 0, room: 0, webrtc: false }
+usage: { calls: ${options.calls ?? 2}, desktop: 0, room: ${options.room ?? 0}, webrtc: false }
 `)
   return file
 }
@@ -173,6 +173,17 @@ export function udiOf(unit: string): string {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function status(unit: string, now = T0): any {
   return ok(['licensing', 'status', unit], now)
+}
+
+/** The agent's stored state (licensing.json), as the unit holds it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function storedLicensing(unit: string): any {
+  return JSON.parse(readFileSync(join(unit, 'tandberg/persistent/licensing/licensing.json'), 'utf8'))
+}
+
+/** Runs xway without --json (what a person reads): exit code, stdout, stderr. */
+export function human(args: string[], now = T0, env: NodeJS.ProcessEnv = {}): RunResult {
+  return xway(args, {env: {XWAY_NOW: now, ...env}})
 }
 
 export function alarmIds(unit: string, now = T0): number[] {

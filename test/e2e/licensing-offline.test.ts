@@ -4,7 +4,7 @@ import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
 import {REGISTRATION_TIMEOUT_MESSAGE} from '../../src/licensing/timers.js'
 import {ownTempDir} from './license-server-helpers.js'
-import {alarmIds, at, expect, makeLicenseServer, ok, profileFor, status, udiOf, unitFrom, type LicenseServer} from './licensing-helpers.js'
+import {alarmIds, at, expect, human, makeLicenseServer, ok, profileFor, status, udiOf, unitFrom, type LicenseServer} from './licensing-helpers.js'
 
 // The agent when the license server cannot be reached, moved through time with XWAY_NOW and
 // `licensing sync`: pending registrations retried every 15 minutes, alarms 30042/30044 raised
@@ -26,7 +26,7 @@ test.after(async () => {
   ctx.tmp?.remove()
 })
 
-test('server down: Registration Pending with the seed message, retried every 15 minutes by sync; alarms until the success', async () => {
+test('server down: Registration Pending with Cisco\'s message, retried every 15 minutes by sync; alarms until the success', async () => {
   await ctx.server.stop()
   const unit = unitFrom(ctx.tmp.path, ctx.profile, 'pending')
   const token = ctx.server.token()
@@ -112,7 +112,19 @@ test('registration renewed at 6 months; with the server down it expires one year
   assert.is(s.unauthorized, true)
   // an expired registration has nothing to renew
   expect(3, ['licensing', 'renew', unit, '--registration'], at(551))
-  assert.equal(ok(['licensing', 'sync', unit], at(551)).exchanges, [])
+  const synced = ok(['licensing', 'sync', unit], at(551))
+  assert.equal(synced.exchanges, [])
+  assert.is(synced.notes.length, 1)
+  assert.match(synced.notes[0], /^The registration expired on .*\(Evaluation Expired since .*Unauthorized/)
+  // what a person reads: sync says it expired (never "Nothing was due" alone), status shows it with the evaluation's state
+  const said = human(['licensing', 'sync', unit], at(551))
+  assert.is(said.code, 0, said.stderr)
+  assert.match(said.stdout, /^The registration expired on /m)
+  assert.not.match(said.stdout, /Nothing was due/)
+  const shown = human(['licensing', 'status', unit], at(551))
+  assert.match(shown.stdout, /^Registration: +Unregistered: Registration Expired/m)
+  assert.match(shown.stdout, /^Authorization: +Evaluation Expired/m)
+  assert.match(shown.stdout, /^The registration expired on .*Evaluation Expired since /m)
 
   // registering again (no --force needed) is the way out
   await ctx.server.start()

@@ -14,6 +14,7 @@ import {
   boxCapacity, planCancel, planEnable, planInstall, planRequest, planReturn, planReturnAuthorization, shareClusterReservations,
 } from '../../src/licensing/reservation.js'
 import {defaultLicensingState, type LicensingState} from '../../src/licensing/state.js'
+import {licensingStatus, type SmartLicensingView} from '../../src/licensing/status.js'
 
 const INFO = {pid: 'EXPWY-VE-M-K9', serial: '0A1B2C3D'}
 const UDI = formatUdi(INFO.pid, INFO.serial)
@@ -217,7 +218,25 @@ test('boot: an expired SLR entitlement stops its feature and raises the alarm; b
   assert.equal(planBootLicensing(smart(), after.alarms, new Date()).alarms.alarms, [])
 })
 
-test('cluster: a node borrows reserved licenses from peers when its own are used up, and reports at most what it installed', () => {
+test('an entitlement whose tag this unit does not know is kept as Invalid-tag and grants nothing; the known ones install', async () => {
+  const foreign = 'regid.2099-01.com.cisco.OTHER_PRODUCT,9.9_00000000-0000-4000-8000-000000000000'
+  const entitlements = [
+    ...entitlementsFor('SLR', counts({rms: 3}), new Date(T0), null),
+    {tag: foreign, count: 7, startDate: null, endDate: null, licenseType: 'PERPETUAL' as const},
+  ]
+  const xml = buildAuthorizationCode({kind: 'SLR', udi: UDI, piid: piidForUdi(UDI), timestamp: T0, entitlements}, LAB.signer)
+  const r = planInstall(requested(), INFO, xml, ANCHORS).state!.reservation
+  assert.equal(r.entitlements.map((e) => [e.type, e.count]), [['rms', 3]])
+  assert.equal(r.unknownEntitlements, [{tag: foreign, count: 7, endDate: null}])
+  const view = licensingStatus(planInstall(requested(), INFO, xml, ANCHORS).state!, {calls: 3, room: 1, desktop: 0}, new Date(T0)) as SmartLicensingView
+  assert.equal(view.reservation.entitlements.map((e) => [e.type, e.status]), [['Rich Media Session', 'Authorized'], [null, 'Invalid-tag']])
+  assert.equal(view.licenses.map((l) => l.status), ['Authorized', 'Invalid-tag'])
+  // a return drops them with the reservation
+  const returned = planReturn(planInstall(requested(), INFO, xml, ANCHORS).state!, INFO).state!.reservation
+  assert.equal(returned.unknownEntitlements, [])
+})
+
+test('cluster: a node borrows reserved licenses from peers when its own are used up, and reports at most what it installed', async () => {
   const share = shareClusterReservations([
     {name: 'a', entitlements: [{type: 'rms', count: 10}], inUse: {rms: 14}},
     {name: 'b', entitlements: [{type: 'rms', count: 10}], inUse: {rms: 3}},
@@ -225,7 +244,8 @@ test('cluster: a node borrows reserved licenses from peers when its own are used
   ])
   const line = (n: number) => share[n]!.licenses.find((l) => l.type === 'rms')!
   assert.equal(line(0), {type: 'rms', installed: 10, inUse: 14, reported: 10, borrowed: 4, lent: 0, status: 'Authorized'})
-  assert.equal(line(1), {type: 'rms', installed: 10, inUse: 3, reported: 3, borrowed: 0, lent: 6, status: 'Authorized'})
+  // b reports what is used of its own licenses: its 3 and the 6 its peers use (never more than its 10)
+  assert.equal(line(1), {type: 'rms', installed: 10, inUse: 3, reported: 9, borrowed: 0, lent: 6, status: 'Authorized'})
   // b had 7 spare: 4 went to a, 2 to c (whose own entitlement expired)
   assert.equal(line(2), {type: 'rms', installed: 0, inUse: 2, reported: 0, borrowed: 2, lent: 0, status: 'Authorized'})
   const short = shareClusterReservations([
