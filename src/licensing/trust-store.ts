@@ -1,5 +1,5 @@
 import {readFileSync} from 'node:fs'
-import {rootCertificates} from 'node:tls'
+import {createRequire} from 'node:module'
 import {X509Certificate} from 'node:crypto'
 import {BadInputError} from '../errors.js'
 import {certificateInfo, splitPemBundle} from '../crypto/x509.js'
@@ -14,6 +14,8 @@ export const QUOVADIS_FILE = 'quovadis-root-ca-2.pem'
 export const TRUST_STORE_DIR = 'tandberg/etc/licensing-trust'
 
 export function quoVadisRootCa2(): string {
+  // node:tls is loaded only here (building a unit), not by every command that reads a trust store
+  const {rootCertificates} = createRequire(import.meta.url)('node:tls') as typeof import('node:tls')
   for (const pem of rootCertificates) {
     if (new X509Certificate(pem).fingerprint256 === QUOVADIS_ROOT_CA_2_FINGERPRINT) return pem.trim() + '\n'
   }
