@@ -24,6 +24,7 @@ export default class LicenseServerInit extends XwayCommand<InitResult> {
     const result = await init(args.dir, {hostname: flags.hostname, database: flags.database})
     this.say(`License server created in ${result.dir}`)
     this.say(`Lab CA (trust anchor for profiles): ${result.caPath}`)
+    this.say(`Portal users: none yet; add one with \`xway license-server user add ${args.dir} --name NAME\`, then open https://HOST:PORT/portal/ once started.`)
     return result
   }
 }

@@ -12,7 +12,10 @@ import {
 } from '../licensing/codes.js'
 import {isLicenseType, LICENSE_TYPES, zeroCounts, type LicenseCounts, type LicenseType} from '../licensing/license-types.js'
 import {checkPostgresUrl} from './postgres.js'
-import {openStore, type DatabaseConfig, type InstanceView, type LicenseStore, type OpenOptions, type PoolLine, type PoolView} from './store.js'
+import {hashPortalPassword} from '../crypto/scrypt-password.js'
+import {
+  openStore, type DatabaseConfig, type EventView, type InstanceView, type LicenseStore, type OpenOptions, type PoolLine, type PoolView, type TokenView,
+} from './store.js'
 
 // The license server's administration: the functions `xway license-server …` calls, on a
 // server folder, also while the server runs (SQLite WAL + busy timeout; PostgreSQL row locks).
@@ -95,8 +98,20 @@ export function openServerStore(dir: string, options: OpenOptions = {}): Promise
   return openStore(databaseOf(dir), options)
 }
 
-async function withStore<T>(dir: string, fn: (store: LicenseStore) => Promise<T>): Promise<T> {
-  const store = await openServerStore(dir)
+/**
+ * What an admin function works on: a server folder (the CLI: the store is opened for the
+ * call), or the folder with the store a running server already holds (the portal: the same
+ * functions, on the server's own connections).
+ */
+export type AdminTarget = string | {dir: string; store: LicenseStore}
+
+function dirOf(target: AdminTarget): string {
+  return typeof target === 'string' ? target : target.dir
+}
+
+async function withStore<T>(target: AdminTarget, fn: (store: LicenseStore) => Promise<T>): Promise<T> {
+  if (typeof target !== 'string') return fn(target.store)
+  const store = await openServerStore(target)
   try {
     return await fn(store)
   } finally {
@@ -245,7 +260,7 @@ function checkName(what: string, name: string): string {
   return trimmed
 }
 
-export function accountCreate(dir: string, input: {name: string; virtualAccount: string}): Promise<{smartAccount: string; virtualAccount: string}> {
+export function accountCreate(dir: AdminTarget, input: {name: string; virtualAccount: string}): Promise<{smartAccount: string; virtualAccount: string}> {
   const smartAccount = checkName('Smart account', input.name)
   const virtualAccount = checkName('Virtual account', input.virtualAccount)
   return withStore(dir, (store) => store.createAccount(smartAccount, virtualAccount, now()))
@@ -265,7 +280,7 @@ function checkCount(count: number, what: string, min: number): number {
 
 export interface LicensesAddResult extends PoolLine {virtualAccount: string}
 
-export async function licensesAdd(dir: string, input: {virtualAccount: string; type: string; count: number}): Promise<LicensesAddResult> {
+export async function licensesAdd(dir: AdminTarget, input: {virtualAccount: string; type: string; count: number}): Promise<LicensesAddResult> {
   const type = parseLicenseType(input.type)
   const count = checkCount(input.count, '--count', 1)
   return withStore(dir, async (store) => ({virtualAccount: input.virtualAccount, ...await store.addLicenses(input.virtualAccount, type, count, now())}))
@@ -287,6 +302,20 @@ export interface TokenCreateResult {
   virtualAccount: string
   uses: number | null
   exportControlled: boolean
+  description: string | null
+}
+
+export const MAX_DESCRIPTION_CHARS = 200
+
+function checkDescription(text: string | undefined): string | null {
+  if (text === undefined) return null
+  const trimmed = text.trim()
+  if (trimmed === '') return null
+  // any text (the portal shows it escaped), but one line of bounded length
+  if (trimmed.length > MAX_DESCRIPTION_CHARS || /[\u0000-\u001f\u007f]/u.test(trimmed)) {
+    throw new BadInputError(`A token description is one line of at most ${MAX_DESCRIPTION_CHARS} characters.`)
+  }
+  return trimmed
 }
 
 export function tokenHash(token: string): string {
@@ -294,27 +323,28 @@ export function tokenHash(token: string): string {
 }
 
 /** A product instance registration token. Only its SHA-256 is stored: the token is shown once. */
-export async function tokenCreate(dir: string, input: {virtualAccount: string; expiresIn?: string; uses?: number; exportControlled?: boolean}): Promise<TokenCreateResult> {
+export async function tokenCreate(dir: AdminTarget, input: {virtualAccount: string; expiresIn?: string; uses?: number; exportControlled?: boolean; description?: string}): Promise<TokenCreateResult> {
   const lifetime = parseDuration(input.expiresIn ?? '30d')
   if (lifetime < 1000 || lifetime > MAX_TOKEN_LIFETIME_MS) {
     throw new BadInputError(`--expires-in ${input.expiresIn}: a token lives from 1 second to 365 days.`)
   }
   const uses = input.uses === undefined ? null : checkCount(input.uses, '--uses', 1)
   const exportControlled = input.exportControlled ?? true
+  const description = checkDescription(input.description)
   const token = randomAlphanumeric(64)
   const at = now()
   const expiresAt = new Date(at.getTime() + lifetime)
   await withStore(dir, (store) => store.createToken({
-    id: randomBytes(6).toString('hex'), hash: tokenHash(token), va: input.virtualAccount, expiresAt, usesLeft: uses, exportControlled, at,
+    id: randomBytes(6).toString('hex'), hash: tokenHash(token), va: input.virtualAccount, expiresAt, usesLeft: uses, exportControlled, description, at,
   }))
-  return {token, expiresAt: expiresAt.toISOString(), virtualAccount: input.virtualAccount, uses, exportControlled}
+  return {token, expiresAt: expiresAt.toISOString(), virtualAccount: input.virtualAccount, uses, exportControlled, description}
 }
 
-export function pool(dir: string, input: {virtualAccount: string}): Promise<PoolView> {
+export function pool(dir: AdminTarget, input: {virtualAccount: string}): Promise<PoolView> {
   return withStore(dir, (store) => store.pool(input.virtualAccount))
 }
 
-export function instances(dir: string, input: {virtualAccount?: string} = {}): Promise<{instances: InstanceView[]}> {
+export function instances(dir: AdminTarget, input: {virtualAccount?: string} = {}): Promise<{instances: InstanceView[]}> {
   return withStore(dir, async (store) => ({instances: await store.instances(input.virtualAccount)}))
 }
 
@@ -325,7 +355,7 @@ export interface InstanceRemoveResult {udi: string; released: LicenseCounts; res
  * reservation needs the return code the unit printed (`xway licensing reservation return`
  * or `return-authorization`): it proves the unit no longer uses the reserved licenses.
  */
-export async function instancesRemove(dir: string, udi: string, returnCode?: string): Promise<InstanceRemoveResult> {
+export async function instancesRemove(dir: AdminTarget, udi: string, returnCode?: string): Promise<InstanceRemoveResult> {
   if (!isUdi(udi)) throw new BadInputError(`${JSON.stringify(udi)} is not a UDI (PID:<pid>,SN:<serial>).`)
   const parsed = returnCode === undefined ? null : parseReturnCode(returnCode)
   return withStore(dir, (store) => store.removeInstance(udi, now(), (reservation) => {
@@ -383,7 +413,7 @@ export function parseUntil(text: string, at: Date): Date {
   return date
 }
 
-export async function reservationAuthorize(dir: string, input: ReservationAuthorizeInput): Promise<ReservationAuthorizeResult> {
+export async function reservationAuthorize(dir: AdminTarget, input: ReservationAuthorizeInput): Promise<ReservationAuthorizeResult> {
   const request = parseRequestCode(input.requestCode)
   const plr = input.plr === true
   const hasLicenses = (input.licenses ?? []).length > 0
@@ -394,7 +424,7 @@ export async function reservationAuthorize(dir: string, input: ReservationAuthor
   const counts = plr ? zeroCounts() : parseLicenseCounts(input.licenses!)
   if (!plr && LICENSE_TYPES.every((t) => counts[t] === 0)) throw new BadInputError('An SLR must reserve at least one license.')
   const until = input.until === undefined ? null : parseUntil(input.until, at)
-  const files = loadServerFiles(dir)
+  const files = loadServerFiles(dirOf(dir))
   const piid = piidForUdi(request.udi)
   const entitlements = entitlementsFor(kind, counts, at, until)
   return withStore(dir, async (store) => {
@@ -417,7 +447,7 @@ export interface ReservationConfirmResult {
   reserved: LicenseCounts
 }
 
-export async function reservationConfirm(dir: string, input: {code: string}): Promise<ReservationConfirmResult> {
+export async function reservationConfirm(dir: AdminTarget, input: {code: string}): Promise<ReservationConfirmResult> {
   const parsed = parseConfirmationCode(input.code)
   return withStore(dir, async (store) => {
     const reservation = await store.reservationByPiid(parsed.piid)
@@ -427,4 +457,40 @@ export async function reservationConfirm(dir: string, input: {code: string}): Pr
     const result = await store.confirmReservation(reservation.udi, parsed.timestamp, now())
     return {udi: reservation.udi, kind: reservation.kind, state: 'confirmed', alreadyConfirmed: result.alreadyConfirmed, reserved: result.reservation.confirmed}
   })
+}
+
+export function virtualAccounts(dir: AdminTarget): Promise<{virtualAccounts: {smartAccount: string; virtualAccount: string}[]}> {
+  return withStore(dir, async (store) => ({virtualAccounts: await store.virtualAccounts()}))
+}
+
+export function tokenList(dir: AdminTarget, input: {virtualAccount: string}): Promise<{virtualAccount: string; tokens: TokenView[]}> {
+  return withStore(dir, async (store) => ({virtualAccount: input.virtualAccount, tokens: await store.tokens(input.virtualAccount)}))
+}
+
+/** A revoked token registers no more product instances; those it registered stay. Revoking twice changes nothing. */
+export function tokenRevoke(dir: AdminTarget, input: {id: string}): Promise<TokenView> {
+  if (!/^[0-9a-f]{12}$/.test(input.id ?? '')) throw new BadInputError(`${JSON.stringify(input.id)} is not a token id (12 hexadecimal digits, as \`token list\` shows).`)
+  return withStore(dir, (store) => store.revokeToken(input.id, now()))
+}
+
+export const EVENT_PAGE_MAX = 500
+
+/** The event log, newest first, a page at a time. */
+export function eventLog(dir: AdminTarget, input: {virtualAccount?: string; offset?: number; limit?: number} = {}): Promise<{total: number; events: EventView[]}> {
+  const offset = Math.max(0, Math.floor(input.offset ?? 0))
+  const limit = Math.min(EVENT_PAGE_MAX, Math.max(1, Math.floor(input.limit ?? 50)))
+  return withStore(dir, (store) => store.events({va: input.virtualAccount, offset, limit}))
+}
+
+export const USER_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/
+export const MIN_PASSWORD_CHARS = 8
+
+/** A portal user, its password kept as a scrypt hash. There is no default user. */
+export async function userAdd(dir: AdminTarget, input: {name: string; password: string}): Promise<{name: string}> {
+  const name = (input.name ?? '').trim()
+  if (!USER_NAME_RE.test(name)) throw new BadInputError(`--name ${JSON.stringify(input.name)} is not a user name: 1 to 64 letters, digits and . _ @ -, starting with a letter or digit.`)
+  if ([...input.password].length < MIN_PASSWORD_CHARS) throw new BadInputError(`A portal password has at least ${MIN_PASSWORD_CHARS} characters.`)
+  const hash = await hashPortalPassword(input.password)
+  await withStore(dir, (store) => store.addUser(name, hash, now()))
+  return {name}
 }

@@ -132,10 +132,37 @@ const V3 = `
 ALTER TABLE tokens DROP COLUMN uses;
 `
 
+// The portal (SPEC 10): its users (scrypt hashes), its sessions (shared by every worker and
+// every copy of the folder), the failed logins that slow the next attempts down, and a
+// token's description and revocation.
+const V4 = `
+ALTER TABLE tokens ADD COLUMN description TEXT;
+ALTER TABLE tokens ADD COLUMN revoked_at TEXT;
+CREATE TABLE IF NOT EXISTS portal_users (
+  name TEXT PRIMARY KEY,
+  password_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS portal_sessions (
+  id_hash TEXT PRIMARY KEY,
+  user_name TEXT NOT NULL REFERENCES portal_users(name) ON DELETE CASCADE,
+  csrf TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  last_seen_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS portal_login_failures (
+  key TEXT PRIMARY KEY,
+  failures INTEGER NOT NULL CHECK (failures >= 0),
+  last_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_va ON events(va, id);
+`
+
 export const MIGRATIONS: readonly Migration[] = [
   {version: 1, name: 'accounts, licenses, tokens, instances, allocations, reservations, events', sql: {sqlite: V1_SQLITE, postgres: V1_POSTGRES}},
   {version: 2, name: 'agents authenticate by TLS client certificate: request nonces dropped', sql: {sqlite: V2, postgres: V2}},
   {version: 3, name: 'token uses counted from the event log: tokens.uses dropped', sql: {sqlite: V3, postgres: V3}},
+  {version: 4, name: 'portal users, sessions and failed logins; token description and revocation', sql: {sqlite: V4, postgres: V4}},
 ]
 
 /** The schema this version of xway reads and writes. */

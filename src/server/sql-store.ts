@@ -8,7 +8,7 @@ import type {SqlDatabase, SqlRunner} from './sql.js'
 import {isCheckViolation} from './sql.js'
 import type {
   AuthorizationRecord, InstanceIdentity, InstanceView, LicenseStore, PoolLine, PoolView, RegistrationInput, RegistrationRecord,
-  Requester, ReservationInput, ReservationRecord, TokenRecord,
+  EventView, PortalSession, Requester, ReservationInput, ReservationRecord, TokenRecord, TokenView,
 } from './store.js'
 import {unknownInstance} from './store.js'
 
@@ -231,13 +231,119 @@ export class SqlLicenseStore implements LicenseStore {
     })
   }
 
-  createToken(input: {id: string; hash: string; va: string; expiresAt: Date; usesLeft: number | null; exportControlled: boolean; at: Date}): Promise<void> {
+  createToken(input: {id: string; hash: string; va: string; expiresAt: Date; usesLeft: number | null; exportControlled: boolean; description?: string | null; at: Date}): Promise<void> {
     return this.write(async (q) => {
       await this.requireVa(q, input.va)
-      await q.run('INSERT INTO tokens (id, hash, va, created_at, expires_at, uses_left, export_controlled) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        [input.id, input.hash, input.va, input.at.toISOString(), input.expiresAt.toISOString(), input.usesLeft, input.exportControlled ? 1 : 0])
+      await q.run('INSERT INTO tokens (id, hash, va, created_at, expires_at, uses_left, export_controlled, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        [input.id, input.hash, input.va, input.at.toISOString(), input.expiresAt.toISOString(), input.usesLeft, input.exportControlled ? 1 : 0, input.description ?? null])
       await this.event(q, input.at, 'token-created', input.va, null, {id: input.id, expiresAt: input.expiresAt.toISOString(), uses: input.usesLeft, exportControlled: input.exportControlled})
     })
+  }
+
+  virtualAccounts(): Promise<{smartAccount: string; virtualAccount: string}[]> {
+    return this.read(async (q) => {
+      const rows = await q.all<{name: string; smart_account: string}>('SELECT name, smart_account FROM virtual_accounts')
+      return rows.map((r) => ({smartAccount: r.smart_account, virtualAccount: r.name})).sort((a, b) => (a.virtualAccount < b.virtualAccount ? -1 : a.virtualAccount > b.virtualAccount ? 1 : 0))
+    })
+  }
+
+  private async tokenViews(q: SqlRunner, where: string, params: unknown[]): Promise<TokenView[]> {
+    const rows = await q.all<{id: string; va: string; description: string | null; created_at: string; expires_at: string; uses_left: number | null; export_controlled: number; revoked_at: string | null; uses: number | string}>(
+      `SELECT t.id, t.va, t.description, t.created_at, t.expires_at, t.uses_left, t.export_controlled, t.revoked_at,
+        (SELECT COUNT(*) FROM instances i WHERE i.token_id = t.id) AS uses
+        FROM tokens t WHERE ${where}`, params)
+    return rows.map((r) => ({
+      id: r.id, virtualAccount: r.va, description: r.description, createdAt: r.created_at, expiresAt: r.expires_at, usesLeft: r.uses_left,
+      uses: Number(r.uses), exportControlled: r.export_controlled === 1, revokedAt: r.revoked_at,
+    })).sort((a, b) => (a.createdAt !== b.createdAt ? (a.createdAt < b.createdAt ? 1 : -1) : a.id < b.id ? -1 : 1))
+  }
+
+  tokens(va: string): Promise<TokenView[]> {
+    return this.read(async (q) => {
+      await this.requireVa(q, va)
+      return this.tokenViews(q, 't.va = ?', [va])
+    })
+  }
+
+  revokeToken(id: string, at: Date): Promise<TokenView> {
+    return this.write(async (q) => {
+      const [token] = await this.tokenViews(q, 't.id = ?', [id])
+      if (!token) throw new BadInputError(`There is no token ${JSON.stringify(id)} on this license server.`, {actions: ['List the tokens with `xway license-server token list DIR --virtual-account VA`.']})
+      if (token.revokedAt !== null) return token
+      await q.run('UPDATE tokens SET revoked_at = ? WHERE id = ?', [at.toISOString(), id])
+      await this.event(q, at, 'token-revoked', token.virtualAccount, null, {id})
+      return {...token, revokedAt: at.toISOString()}
+    })
+  }
+
+  events(filter: {va?: string; offset: number; limit: number}): Promise<{total: number; events: EventView[]}> {
+    return this.read(async (q) => {
+      const where = filter.va === undefined ? '' : 'WHERE va = ?'
+      const params = filter.va === undefined ? [] : [filter.va]
+      const total = Number((await q.get<{n: number | string}>(`SELECT COUNT(*) AS n FROM events ${where}`, params))?.n ?? 0)
+      const rows = await q.all<{id: number | string; at: string; kind: string; va: string | null; udi: string | null; detail: string | null}>(
+        `SELECT id, at, kind, va, udi, detail FROM events ${where} ORDER BY id DESC LIMIT ? OFFSET ?`, [...params, filter.limit, filter.offset])
+      return {total, events: rows.map((r) => ({id: Number(r.id), at: r.at, kind: r.kind, virtualAccount: r.va, udi: r.udi, detail: r.detail}))}
+    })
+  }
+
+  // ---------------------------------------------------------------- portal users and sessions
+
+  addUser(name: string, passwordHash: string, at: Date): Promise<void> {
+    return this.write(async (q) => {
+      const inserted = await q.run('INSERT INTO portal_users (name, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING', [name, passwordHash, at.toISOString()])
+      if (inserted === 0) throw new RefusedError(`The portal user ${JSON.stringify(name)} already exists.`, {actions: ['Choose another --name.']})
+      await this.event(q, at, 'portal-user-added', null, null, {name})
+    })
+  }
+
+  async userPasswordHash(name: string): Promise<string | null> {
+    return (await this.read((q) => q.get<{password_hash: string}>('SELECT password_hash FROM portal_users WHERE name = ?', [name])))?.password_hash ?? null
+  }
+
+  async createSession(idHash: string, user: string, csrf: string, at: Date): Promise<void> {
+    await this.write((q) => q.run('INSERT INTO portal_sessions (id_hash, user_name, csrf, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)', [idHash, user, csrf, at.toISOString(), at.toISOString()]))
+  }
+
+  touchSession(idHash: string, at: Date): Promise<PortalSession | null> {
+    return this.write(async (q) => {
+      const row = await q.get<{user_name: string; csrf: string; created_at: string; last_seen_at: string}>(
+        'SELECT user_name, csrf, created_at, last_seen_at FROM portal_sessions WHERE id_hash = ?', [idHash])
+      if (!row) return null
+      await q.run('UPDATE portal_sessions SET last_seen_at = ? WHERE id_hash = ?', [at.toISOString(), idHash])
+      return {user: row.user_name, csrf: row.csrf, createdAt: row.created_at, lastSeenAt: row.last_seen_at}
+    })
+  }
+
+  async deleteSession(idHash: string): Promise<void> {
+    await this.write((q) => q.run('DELETE FROM portal_sessions WHERE id_hash = ?', [idHash]))
+  }
+
+  expireSessions(idleBefore: Date, createdBefore: Date): Promise<number> {
+    return this.write((q) => q.run('DELETE FROM portal_sessions WHERE last_seen_at < ? OR created_at < ?', [idleBefore.toISOString(), createdBefore.toISOString()]))
+  }
+
+  async loginFailures(keys: string[], since: Date): Promise<number> {
+    if (keys.length === 0) return 0
+    const rows = await this.read((q) => q.all<{failures: number}>(
+      `SELECT failures FROM portal_login_failures WHERE key IN (${keys.map(() => '?').join(', ')}) AND last_at >= ?`, [...keys, since.toISOString()]))
+    return rows.reduce((max, r) => Math.max(max, Number(r.failures)), 0)
+  }
+
+  async recordLoginFailure(keys: string[], at: Date, since: Date): Promise<void> {
+    await this.write(async (q) => {
+      for (const key of keys) {
+        // a failure after a quiet period starts counting again from one
+        await q.run(`INSERT INTO portal_login_failures (key, failures, last_at) VALUES (?, 1, ?)
+          ON CONFLICT (key) DO UPDATE SET failures = CASE WHEN portal_login_failures.last_at < ? THEN 1 ELSE portal_login_failures.failures + 1 END, last_at = excluded.last_at`,
+        [key, at.toISOString(), since.toISOString()])
+      }
+    })
+  }
+
+  async clearLoginFailures(keys: string[]): Promise<void> {
+    if (keys.length === 0) return
+    await this.write((q) => q.run(`DELETE FROM portal_login_failures WHERE key IN (${keys.map(() => '?').join(', ')})`, keys))
   }
 
   pool(va: string): Promise<PoolView> {
@@ -317,10 +423,11 @@ export class SqlLicenseStore implements LicenseStore {
   // ---------------------------------------------------------------- agent exchanges
 
   private async token(q: SqlRunner, tokenHash: string, at: Date): Promise<TokenRecord> {
-    const row = await q.get<{id: string; va: string; smart_account: string; expires_at: string; uses_left: number | null; export_controlled: number}>(
-      `SELECT t.id, t.va, va.smart_account, t.expires_at, t.uses_left, t.export_controlled
+    const row = await q.get<{id: string; va: string; smart_account: string; expires_at: string; uses_left: number | null; export_controlled: number; revoked_at: string | null}>(
+      `SELECT t.id, t.va, va.smart_account, t.expires_at, t.uses_left, t.export_controlled, t.revoked_at
         FROM tokens t JOIN virtual_accounts va ON va.name = t.va WHERE t.hash = ?`, [tokenHash])
     if (!row) throw new LicenseServerError('token-invalid', 'The registration token is not valid: no such token on this license server.')
+    if (row.revoked_at !== null) throw new LicenseServerError('token-invalid', `The registration token is not valid: it was revoked at ${row.revoked_at}.`)
     if (Date.parse(row.expires_at) <= at.getTime()) {
       throw new LicenseServerError('token-expired', `The registration token expired at ${row.expires_at}.`)
     }
@@ -348,7 +455,7 @@ export class SqlLicenseStore implements LicenseStore {
       const at = input.at.toISOString()
       const created = await this.db.transaction((q) => q.get<{va: string; smart_account: string; export_controlled: number}>(`WITH token AS (
           SELECT t.id, t.va, va.smart_account, t.export_controlled FROM tokens t JOIN virtual_accounts va ON va.name = t.va
-          WHERE t.hash = ? AND t.expires_at > ? AND t.uses_left IS NULL),
+          WHERE t.hash = ? AND t.expires_at > ? AND t.uses_left IS NULL AND t.revoked_at IS NULL),
         created AS (
           INSERT INTO instances (va, hostname, ip, public_key, cert_serial, product, export_controlled, token_id, registered_at, last_seen_at, udi, renewed_at, status)
           SELECT token.va, ?, ?, ?, ?, ?, token.export_controlled, token.id, ?, ?, ?, NULL, 'registered' FROM token

@@ -124,6 +124,36 @@ export interface ReservationInput {
   at: Date
 }
 
+export interface TokenView {
+  id: string
+  virtualAccount: string
+  description: string | null
+  createdAt: string
+  expiresAt: string
+  /** registrations left (null: unlimited) */
+  usesLeft: number | null
+  /** registrations it made (events registered and reregistered carrying its id) */
+  uses: number
+  exportControlled: boolean
+  revokedAt: string | null
+}
+
+export interface EventView {
+  id: number
+  at: string
+  kind: string
+  virtualAccount: string | null
+  udi: string | null
+  detail: string | null
+}
+
+export interface PortalSession {
+  user: string
+  csrf: string
+  createdAt: string
+  lastSeenAt: string
+}
+
 export interface LicenseStore {
   readonly kind: 'sqlite' | 'postgres'
   close(): Promise<void>
@@ -133,7 +163,29 @@ export interface LicenseStore {
 
   createAccount(smartAccount: string, virtualAccount: string, at: Date): Promise<{smartAccount: string; virtualAccount: string}>
   addLicenses(va: string, type: LicenseType, count: number, at: Date): Promise<PoolLine>
-  createToken(input: {id: string; hash: string; va: string; expiresAt: Date; usesLeft: number | null; exportControlled: boolean; at: Date}): Promise<void>
+  createToken(input: {id: string; hash: string; va: string; expiresAt: Date; usesLeft: number | null; exportControlled: boolean; description?: string | null; at: Date}): Promise<void>
+  /** The virtual accounts, by name, with their smart account. */
+  virtualAccounts(): Promise<{smartAccount: string; virtualAccount: string}[]>
+  /** The tokens of a virtual account, newest first. */
+  tokens(va: string): Promise<TokenView[]>
+  /** A revoked token registers nothing more; what it registered stays. */
+  revokeToken(id: string, at: Date): Promise<TokenView>
+  /** The event log, newest first: one page of it and how many there are. */
+  events(filter: {va?: string; offset: number; limit: number}): Promise<{total: number; events: EventView[]}>
+
+  /** Portal users: the scrypt hash of each (crypto/password-scrypt via admin.ts). */
+  addUser(name: string, passwordHash: string, at: Date): Promise<void>
+  userPasswordHash(name: string): Promise<string | null>
+  createSession(idHash: string, user: string, csrf: string, at: Date): Promise<void>
+  /** The session, its last use moved to `at` (idle expiry counts from there); null when unknown. */
+  touchSession(idHash: string, at: Date): Promise<PortalSession | null>
+  deleteSession(idHash: string): Promise<void>
+  /** Sessions last used before `idleBefore` or created before `createdBefore` are removed. */
+  expireSessions(idleBefore: Date, createdBefore: Date): Promise<number>
+  /** Failed logins recorded under each key (user:NAME, address:IP) since `since`. */
+  loginFailures(keys: string[], since: Date): Promise<number>
+  recordLoginFailure(keys: string[], at: Date, since: Date): Promise<void>
+  clearLoginFailures(keys: string[]): Promise<void>
   pool(va: string): Promise<PoolView>
   /** Checks the counters against the allocations and reservations they summarize (tests and verification). */
   consistency(va: string): Promise<{ok: boolean; problems: string[]}>
