@@ -8,6 +8,7 @@ import {TLS_CIPHERS, TLS_MIN_VERSION} from '../licensing/transport-security.js'
 import {IDENTITY_CERT_DAYS, certificateStart, checkStoreOwner, loadServerFiles, openServerStore} from './admin.js'
 import {handle, type ServerContext} from './handlers.js'
 import {identityAuthority} from './identity-certificate.js'
+import {handlePortal, isPortalPath} from './portal/portal.js'
 import {DatabaseUnavailableError} from './sql.js'
 import type {LicenseStore} from './store.js'
 
@@ -112,7 +113,12 @@ export async function startLicenseServer(dir: string, options: ServerOptions = {
   const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     stats.requests++
     try {
-      const path = (req.url ?? '').split('?')[0]
+      const path = (req.url ?? '').split('?')[0]!
+      if (isPortalPath(path)) {
+        if (closing) res.setHeader('connection', 'close')
+        await handlePortal({dir: files.dir, store}, req, res)
+        return
+      }
       if (path !== TRANSPORT_PATH) throw new LicenseServerError('not-found', `Nothing here: agents talk to POST ${TRANSPORT_PATH}.`)
       if (req.method !== 'POST') {
         res.setHeader('allow', 'POST')
