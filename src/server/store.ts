@@ -40,6 +40,53 @@ export interface InstanceView {
   reservation: {kind: ReservationKind; state: 'in-transit' | 'confirmed'} | null
 }
 
+export interface AccountView {
+  smartAccount: string
+  virtualAccount: string
+  /** the smart account may use export-controlled functionality: its tokens may say Allowed, its SLRs may hold Advanced Account Security */
+  exportControl: boolean
+  createdAt: string
+}
+
+/** Classic (PAK) licenses of a virtual account: what was converted to smart licenses and what a partial conversion forfeited. */
+export interface PakView {
+  pak: string
+  virtualAccount: string
+  type: LicenseType
+  count: number
+  converted: number
+  forfeited: number
+  /** count − converted − forfeited: what a conversion can still turn into smart licenses */
+  available: number
+  addedAt: string
+  convertedAt: string | null
+}
+
+export interface PakConversion {
+  pak: PakView
+  /** what this conversion added to the pool, and what it forfeited */
+  converted: number
+  forfeited: number
+  line: PoolLine
+}
+
+export interface EventView {
+  id: number
+  at: string
+  kind: string
+  virtualAccount: string | null
+  udi: string | null
+  detail: unknown
+}
+
+export interface EventPage {
+  total: number
+  offset: number
+  limit: number
+  /** newest first */
+  events: EventView[]
+}
+
 export interface TokenRecord {
   id: string
   va: string
@@ -131,7 +178,18 @@ export interface LicenseStore {
   meta(key: string): Promise<string | null>
   setMeta(key: string, value: string): Promise<void>
 
-  createAccount(smartAccount: string, virtualAccount: string, at: Date): Promise<{smartAccount: string; virtualAccount: string}>
+  /** Refuses a smart account that exists with the other export-control permission. */
+  createAccount(smartAccount: string, virtualAccount: string, at: Date, exportControl?: boolean): Promise<{smartAccount: string; virtualAccount: string}>
+  accounts(va?: string): Promise<AccountView[]>
+  addPak(input: {pak: string; va: string; type: LicenseType; count: number; at: Date}): Promise<PakView>
+  /**
+   * Converts `quantity` (default: all available) of a PAK into owned licenses of its virtual
+   * account; `checkPartial` decides, under the PAK's lock, whether a partial conversion may
+   * forfeit the rest (it throws to refuse).
+   */
+  convertPak(pak: string, quantity: number | null, at: Date, checkPartial: (pak: PakView, quantity: number) => void): Promise<PakConversion>
+  paks(va?: string): Promise<PakView[]>
+  events(query: {va?: string; offset: number; limit: number}): Promise<EventPage>
   addLicenses(va: string, type: LicenseType, count: number, at: Date): Promise<PoolLine>
   createToken(input: {id: string; hash: string; va: string; expiresAt: Date; usesLeft: number | null; exportControlled: boolean; at: Date}): Promise<void>
   pool(va: string): Promise<PoolView>
