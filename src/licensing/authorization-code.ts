@@ -30,12 +30,14 @@ export const ENTITLEMENT_TAGS = {
   desktop: 'regid.2022-06.com.cisco.EXPWY_DESKTOP,14.2_4e1f0a23-7c8d-4a94-b035-9c6e1d2f3a74',
   /** "Expressway PLR without Export Control": every feature, to the box's capacity */
   plr: 'regid.2022-06.com.cisco.EXPWY_PLR,14.2_6a3b2c45-9e0f-4cb6-a257-1e8f3a4b5c96',
+  /** "Expressway Advanced Account Security": Cisco: "linked with Export Control"; a permission, no count of licenses */
+  aas: 'regid.2022-06.com.cisco.EXPWY_AAS,14.2_8c5d4e67-1a2b-4dc8-a379-3f0a5b6c7d18',
 } as const
 
 export interface AuthorizationEntitlement {
   tag: string
   /** the license type the tag names, 'plr' for the PLR entitlement, null for a tag this version does not know */
-  type: LicenseType | 'plr' | null
+  type: LicenseType | 'plr' | 'aas' | null
   count: number
   /** ISO 8601, or null (perpetual) */
   startDate: string | null
@@ -59,8 +61,8 @@ export interface VerifiedAuthorizationCode {
 
 export const MAX_AUTHORIZATION_CODE_BYTES = 64 * 1024
 
-export function typeOfTag(tag: string): LicenseType | 'plr' | null {
-  for (const [type, known] of Object.entries(ENTITLEMENT_TAGS)) if (known === tag) return type as LicenseType | 'plr'
+export function typeOfTag(tag: string): LicenseType | 'plr' | 'aas' | null {
+  for (const [type, known] of Object.entries(ENTITLEMENT_TAGS)) if (known === tag) return type as LicenseType | 'plr' | 'aas'
   return null
 }
 
@@ -86,15 +88,17 @@ export interface CodeEntitlement {
   licenseType: 'PERPETUAL' | 'TERM'
 }
 
-export function entitlementsFor(kind: ReservationKind, counts: LicenseCounts, start: Date, until: Date | null): CodeEntitlement[] {
+/** An SLR's entitlements: one per license type it reserves, and Advanced Account Security when asked (an account permitted export control). */
+export function entitlementsFor(kind: ReservationKind, counts: LicenseCounts, start: Date, until: Date | null, options: {advancedAccountSecurity?: boolean} = {}): CodeEntitlement[] {
   if (kind === 'PLR') return [{tag: ENTITLEMENT_TAGS.plr, count: 1, startDate: null, endDate: null, licenseType: 'PERPETUAL'}]
-  return LICENSE_TYPES.filter((type) => counts[type] > 0).map((type) => ({
-    tag: ENTITLEMENT_TAGS[type],
-    count: counts[type],
+  const term = (tag: string, count: number): CodeEntitlement => ({
+    tag, count,
     startDate: until ? start.toISOString() : null,
     endDate: until ? until.toISOString() : null,
     licenseType: until ? 'TERM' : 'PERPETUAL',
-  }))
+  })
+  const licenses = LICENSE_TYPES.filter((type) => counts[type] > 0).map((type) => term(ENTITLEMENT_TAGS[type], counts[type]))
+  return options.advancedAccountSecurity ? [...licenses, term(ENTITLEMENT_TAGS.aas, 1)] : licenses
 }
 
 function dateElement(name: string, value: string | null): string {

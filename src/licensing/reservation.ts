@@ -166,7 +166,8 @@ function entitlementsOf(code: VerifiedAuthorizationCode, info: Pick<ProductInfo,
   }
   const out: ReservationEntitlement[] = []
   for (const e of code.entitlements) {
-    if (e.type === null || e.type === 'plr') continue
+    // Advanced Account Security is a permission linked with export control, not a count of licenses
+    if (e.type === null || e.type === 'plr' || e.type === 'aas') continue
     const same = out.find((o) => o.type === e.type && o.endDate === e.endDate)
     if (same) same.count += e.count
     else out.push({type: e.type, tag: e.tag, count: e.count, endDate: e.endDate})

@@ -14,7 +14,8 @@ import {isLicenseType, LICENSE_TYPES, zeroCounts, type LicenseCounts, type Licen
 import {checkPostgresUrl} from './postgres.js'
 import {hashPortalPassword} from '../crypto/scrypt-password.js'
 import {
-  openStore, type DatabaseConfig, type EventView, type InstanceView, type LicenseStore, type OpenOptions, type PoolLine, type PoolView, type TokenView,
+  openStore, type AccountView, type DatabaseConfig, type EventPage, type InstanceView, type LicenseStore, type OpenOptions, type PakConversion, type PakView,
+  type PoolLine, type PoolView, type TokenView,
 } from './store.js'
 
 // The license server's administration: the functions `xway license-server …` calls, on a
@@ -260,10 +261,65 @@ function checkName(what: string, name: string): string {
   return trimmed
 }
 
-export function accountCreate(dir: AdminTarget, input: {name: string; virtualAccount: string}): Promise<{smartAccount: string; virtualAccount: string}> {
+/**
+ * A virtual account (and its smart account, if new). `exportControl: false` (the CLI's
+ * `--no-export-control`) makes a smart account not permitted export-controlled functionality:
+ * its tokens are always "Not Allowed", its reservations never hold Advanced Account Security.
+ */
+export function accountCreate(dir: AdminTarget, input: {name: string; virtualAccount: string; exportControl?: boolean}): Promise<{smartAccount: string; virtualAccount: string}> {
   const smartAccount = checkName('Smart account', input.name)
   const virtualAccount = checkName('Virtual account', input.virtualAccount)
-  return withStore(dir, (store) => store.createAccount(smartAccount, virtualAccount, now()))
+  return withStore(dir, (store) => store.createAccount(smartAccount, virtualAccount, now(), input.exportControl ?? true))
+}
+
+/** The virtual accounts with the export-control permission of their smart account (all, or the one named). */
+export function accounts(dir: AdminTarget, input: {virtualAccount?: string} = {}): Promise<{accounts: AccountView[]}> {
+  return withStore(dir, async (store) => ({accounts: await store.accounts(input.virtualAccount)}))
+}
+
+const PAK_RE = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/
+
+/** Records classic (PAK) licenses of a virtual account, to be converted into smart licenses. */
+export async function pakAdd(dir: AdminTarget, input: {virtualAccount: string; pak: string; type: string; count: number}): Promise<PakView> {
+  const type = parseLicenseType(input.type)
+  const count = checkCount(input.count, '--count', 1)
+  const pak = typeof input.pak === 'string' ? input.pak.trim() : ''
+  if (!PAK_RE.test(pak)) throw new BadInputError(`--pak ${JSON.stringify(input.pak)} is not a PAK number: 1 to 64 letters, digits and dashes.`)
+  return withStore(dir, (store) => store.addPak({pak, va: input.virtualAccount, type, count, at: now()}))
+}
+
+export function paks(dir: AdminTarget, input: {virtualAccount?: string} = {}): Promise<{paks: PakView[]}> {
+  return withStore(dir, async (store) => ({paks: await store.paks(input.virtualAccount)}))
+}
+
+/** Cisco's known issue of PAK conversion, quoted when a partial conversion is asked for. */
+export const PARTIAL_CONVERSION_ISSUE = 'Cisco: "Due to a known issue, if you opt to convert only some licenses, the system automatically forfeits/removes the remaining licenses as well."'
+
+export interface PakConvertResult extends PakConversion {virtualAccount: string}
+
+/**
+ * Turns a PAK's licenses into smart licenses of its virtual account's pool: all that are left
+ * by default. Fewer than are left is refused unless `forfeitRemaining`, which removes the rest
+ * (the event log says so), as Cisco's conversion does.
+ */
+export async function pakConvert(dir: AdminTarget, input: {pak: string; quantity?: number; forfeitRemaining?: boolean}): Promise<PakConvertResult> {
+  const quantity = input.quantity === undefined ? null : checkCount(input.quantity, '--quantity', 1)
+  const conversion = await withStore(dir, (store) => store.convertPak(input.pak.trim(), quantity, now(), (pak, take) => {
+    if (input.forfeitRemaining === true) return
+    throw new RefusedError(`Converting ${take} of the ${pak.available} ${pak.type} license(s) left on PAK ${pak.pak} would forfeit the other ${pak.available - take}. ${PARTIAL_CONVERSION_ISSUE}`, {
+      actions: [`Convert all of them (drop --quantity), or add --forfeit-remaining to convert ${take} and remove the other ${pak.available - take}.`],
+    })
+  }))
+  return {virtualAccount: conversion.pak.virtualAccount, ...conversion}
+}
+
+/** The event log, newest first, with the total count (of the virtual account, or of the server). */
+export function events(dir: AdminTarget, input: {virtualAccount?: string; offset?: number; limit?: number} = {}): Promise<EventPage> {
+  const offset = input.offset ?? 0
+  const limit = input.limit ?? 50
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new BadInputError(`offset must be a whole number from 0, not ${offset}.`)
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new BadInputError(`limit must be a whole number from 1 to 1000, not ${limit}.`)
+  return withStore(dir, (store) => store.events({va: input.virtualAccount, offset, limit}))
 }
 
 export function parseLicenseType(type: string): LicenseType {
@@ -376,6 +432,8 @@ export interface ReservationAuthorizeInput {
   virtualAccount: string
   requestCode: string
   plr?: boolean
+  /** an SLR that also holds the Advanced Account Security entitlement (Cisco: "linked with Export Control") */
+  advancedAccountSecurity?: boolean
   /** `TYPE=N` items, e.g. ['rms=10', 'room=5'] */
   licenses?: string[]
   /** end of an SLR term: an ISO date (a bare YYYY-MM-DD lasts to the end of that day, UTC) */
@@ -422,12 +480,24 @@ export async function reservationAuthorize(dir: AdminTarget, input: ReservationA
   const at = now()
   const kind: ReservationKind = plr ? 'PLR' : 'SLR'
   const counts = plr ? zeroCounts() : parseLicenseCounts(input.licenses!)
-  if (!plr && LICENSE_TYPES.every((t) => counts[t] === 0)) throw new BadInputError('An SLR must reserve at least one license.')
+  if (!plr && LICENSE_TYPES.every((t) => counts[t] === 0)) {
+    throw new RefusedError('This SLR would reserve 0 licenses of every type. Cisco: "Make sure that you do not choose 0 in the quality to reserve field. Choosing 0 will not allow enabling Export Control."', {
+      actions: ['Reserve at least one license, e.g. --license rms=1.'],
+    })
+  }
+  const aas = input.advancedAccountSecurity === true
+  if (plr && aas) throw new UsageError('--advanced-account-security applies to SLR only: the PLR is "Expressway PLR without Export Control".')
   const until = input.until === undefined ? null : parseUntil(input.until, at)
   const files = loadServerFiles(dirOf(dir))
   const piid = piidForUdi(request.udi)
-  const entitlements = entitlementsFor(kind, counts, at, until)
+  const entitlements = entitlementsFor(kind, counts, at, until, {advancedAccountSecurity: aas})
   return withStore(dir, async (store) => {
+    if (aas && !(await store.accounts(input.virtualAccount))[0]!.exportControl) {
+      throw new RefusedError(`The virtual account ${input.virtualAccount} belongs to a smart account not permitted export-controlled functionality: its reservations cannot include ` +
+        'the Advanced Account Security entitlement (Cisco: "The Expressway Advanced Account Security Entitlement is linked with Export Control.").', {
+        actions: ['Reserve without --advanced-account-security.'],
+      })
+    }
     const reservation = await store.authorizeReservation(
       {va: input.virtualAccount, udi: request.udi, piid, requestCode: input.requestCode.trim(), kind, counts, until: until?.toISOString() ?? null, at},
       (timestamp) => buildAuthorizationCode({kind, udi: request.udi, piid, timestamp, entitlements}, {key: files.signingKey, certPem: files.signingPem}),
@@ -471,15 +541,6 @@ export function tokenList(dir: AdminTarget, input: {virtualAccount: string}): Pr
 export function tokenRevoke(dir: AdminTarget, input: {id: string}): Promise<TokenView> {
   if (!/^[0-9a-f]{12}$/.test(input.id ?? '')) throw new BadInputError(`${JSON.stringify(input.id)} is not a token id (12 hexadecimal digits, as \`token list\` shows).`)
   return withStore(dir, (store) => store.revokeToken(input.id, now()))
-}
-
-export const EVENT_PAGE_MAX = 500
-
-/** The event log, newest first, a page at a time. */
-export function eventLog(dir: AdminTarget, input: {virtualAccount?: string; offset?: number; limit?: number} = {}): Promise<{total: number; events: EventView[]}> {
-  const offset = Math.max(0, Math.floor(input.offset ?? 0))
-  const limit = Math.min(EVENT_PAGE_MAX, Math.max(1, Math.floor(input.limit ?? 50)))
-  return withStore(dir, (store) => store.events({va: input.virtualAccount, offset, limit}))
 }
 
 export const USER_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/

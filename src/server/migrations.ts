@@ -132,10 +132,29 @@ const V3 = `
 ALTER TABLE tokens DROP COLUMN uses;
 `
 
+// Smart accounts not permitted export-controlled functionality (the seed: the box "is not
+// displayed for Smart Accounts that are not permitted"), and classic PAK licenses waiting for
+// their conversion to smart licenses: what was converted and what a partial conversion forfeited.
+const V4 = `
+ALTER TABLE smart_accounts ADD COLUMN export_control INTEGER NOT NULL DEFAULT 1 CHECK (export_control IN (0, 1));
+CREATE TABLE IF NOT EXISTS paks (
+  pak TEXT PRIMARY KEY,
+  va TEXT NOT NULL REFERENCES virtual_accounts(name),
+  type TEXT NOT NULL CHECK (type IN ('rms', 'room', 'desktop')),
+  count INTEGER NOT NULL CHECK (count > 0),
+  converted INTEGER NOT NULL DEFAULT 0 CHECK (converted >= 0),
+  forfeited INTEGER NOT NULL DEFAULT 0 CHECK (forfeited >= 0),
+  added_at TEXT NOT NULL,
+  converted_at TEXT,
+  CHECK (converted + forfeited <= count)
+);
+CREATE INDEX IF NOT EXISTS paks_by_va ON paks(va);
+`
+
 // The portal (SPEC 10): its users (scrypt hashes), its sessions (shared by every worker and
 // every copy of the folder), the failed logins that slow the next attempts down, and a
 // token's description and revocation.
-const V4 = `
+const V5 = `
 ALTER TABLE tokens ADD COLUMN description TEXT;
 ALTER TABLE tokens ADD COLUMN revoked_at TEXT;
 CREATE TABLE IF NOT EXISTS portal_users (
@@ -162,7 +181,8 @@ export const MIGRATIONS: readonly Migration[] = [
   {version: 1, name: 'accounts, licenses, tokens, instances, allocations, reservations, events', sql: {sqlite: V1_SQLITE, postgres: V1_POSTGRES}},
   {version: 2, name: 'agents authenticate by TLS client certificate: request nonces dropped', sql: {sqlite: V2, postgres: V2}},
   {version: 3, name: 'token uses counted from the event log: tokens.uses dropped', sql: {sqlite: V3, postgres: V3}},
-  {version: 4, name: 'portal users, sessions and failed logins; token description and revocation', sql: {sqlite: V4, postgres: V4}},
+  {version: 4, name: 'export-control permission of smart accounts, PAK licenses', sql: {sqlite: V4, postgres: V4}},
+  {version: 5, name: 'portal users, sessions and failed logins; token description and revocation', sql: {sqlite: V5, postgres: V5}},
 ]
 
 /** The schema this version of xway reads and writes. */

@@ -7,8 +7,8 @@ import {schemaVersionOf} from './migrations.js'
 import type {SqlDatabase, SqlRunner} from './sql.js'
 import {isCheckViolation} from './sql.js'
 import type {
-  AuthorizationRecord, InstanceIdentity, InstanceView, LicenseStore, PoolLine, PoolView, RegistrationInput, RegistrationRecord,
-  EventView, PortalSession, Requester, ReservationInput, ReservationRecord, TokenRecord, TokenView,
+  AccountView, AuthorizationRecord, EventPage, InstanceIdentity, PakConversion, PakView, InstanceView, LicenseStore, PoolLine, PoolView, RegistrationInput, RegistrationRecord,
+  PortalSession, Requester, ReservationInput, ReservationRecord, TokenRecord, TokenView,
 } from './store.js'
 import {unknownInstance} from './store.js'
 
@@ -24,6 +24,8 @@ interface InstanceRow {
   udi: string; va: string; hostname: string | null; ip: string | null; public_key: string; cert_serial: string
   export_controlled: number; registered_at: string; last_seen_at: string; status: InstanceView['status']; smart_account: string
 }
+interface PakRow {pak: string; va: string; type: LicenseType; count: number; converted: number; forfeited: number; added_at: string; converted_at: string | null}
+const PAK_COLUMNS = 'p.pak, p.va, p.type, p.count, p.converted, p.forfeited, p.added_at, p.converted_at'
 interface ReservationRow {
   udi: string; piid: string; va: string; kind: ReservationRecord['kind']; request_code: string; state: ReservationRecord['state']
   auth_timestamp: number; until: string | null; authorization_code: string
@@ -45,6 +47,13 @@ function countsOf(rows: Array<{type: LicenseType; n: number}>): LicenseCounts {
   const counts = zeroCounts()
   for (const r of rows) counts[r.type] = r.n
   return counts
+}
+
+function pakView(r: PakRow): PakView {
+  return {
+    pak: r.pak, virtualAccount: r.va, type: r.type, count: r.count, converted: r.converted, forfeited: r.forfeited,
+    available: r.count - r.converted - r.forfeited, addedAt: r.added_at, convertedAt: r.converted_at,
+  }
 }
 
 function byTimeThenUdi(a: {at: string; udi: string}, b: {at: string; udi: string}): number {
@@ -98,8 +107,9 @@ export class SqlLicenseStore implements LicenseStore {
     await q.run('INSERT INTO events (at, kind, va, udi, detail) VALUES (?, ?, ?, ?, ?)', [at.toISOString(), kind, va, udi, detail === undefined ? null : JSON.stringify(detail)])
   }
 
-  private async requireVa(q: SqlRunner, va: string): Promise<{name: string; smart_account: string}> {
-    const row = await q.get<{name: string; smart_account: string}>('SELECT name, smart_account FROM virtual_accounts WHERE name = ?', [va])
+  private async requireVa(q: SqlRunner, va: string): Promise<{name: string; smart_account: string; export_control: number}> {
+    const row = await q.get<{name: string; smart_account: string; export_control: number}>(`SELECT v.name, v.smart_account, s.export_control
+      FROM virtual_accounts v JOIN smart_accounts s ON s.name = v.smart_account WHERE v.name = ?`, [va])
     if (!row) {
       throw new BadInputError(`There is no virtual account named ${JSON.stringify(va)} on this license server.`, {
         actions: ['Create it with `xway license-server account create DIR --name SA --virtual-account VA`.'],
@@ -205,7 +215,7 @@ export class SqlLicenseStore implements LicenseStore {
 
   // ---------------------------------------------------------------- accounts and licenses
 
-  createAccount(smartAccount: string, virtualAccount: string, at: Date): Promise<{smartAccount: string; virtualAccount: string}> {
+  createAccount(smartAccount: string, virtualAccount: string, at: Date, exportControl = true): Promise<{smartAccount: string; virtualAccount: string}> {
     return this.write(async (q) => {
       const existing = await q.get<{smart_account: string}>('SELECT smart_account FROM virtual_accounts WHERE name = ?', [virtualAccount])
       if (existing) {
@@ -213,12 +223,103 @@ export class SqlLicenseStore implements LicenseStore {
           actions: ['Use it as it is, or choose another --virtual-account name.'],
         })
       }
+      const sa = await q.get<{export_control: number}>(`SELECT export_control FROM smart_accounts s WHERE s.name = ?${this.db.forUpdate('s')}`, [smartAccount])
+      if (sa && (sa.export_control === 1) !== exportControl) {
+        throw new RefusedError(`The smart account ${JSON.stringify(smartAccount)} exists and is ${sa.export_control === 1 ? '' : 'not '}permitted export-controlled functionality; ` +
+          'the permission belongs to the smart account, not to one of its virtual accounts.', {
+          actions: [sa.export_control === 1 ? 'Drop --no-export-control, or use another smart account.' : 'Add --no-export-control, or use another smart account.'],
+        })
+      }
       const iso = at.toISOString()
-      await q.run('INSERT INTO smart_accounts (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING', [smartAccount, iso])
+      if (!sa) await q.run('INSERT INTO smart_accounts (name, created_at, export_control) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING', [smartAccount, iso, exportControl ? 1 : 0])
       await q.run('INSERT INTO virtual_accounts (name, smart_account, created_at) VALUES (?, ?, ?)', [virtualAccount, smartAccount, iso])
       for (const type of LICENSE_TYPES) await q.run('INSERT INTO licenses (va, type) VALUES (?, ?)', [virtualAccount, type])
-      await this.event(q, at, 'account-created', virtualAccount, null, {smartAccount})
+      await this.event(q, at, 'account-created', virtualAccount, null, {smartAccount, exportControl})
       return {smartAccount, virtualAccount}
+    })
+  }
+
+  accounts(va?: string): Promise<AccountView[]> {
+    return this.read(async (q) => {
+      if (va !== undefined) await this.requireVa(q, va)
+      const rows = await q.all<{va: string; sa: string; export_control: number; created_at: string}>(`SELECT v.name AS va, v.smart_account AS sa, s.export_control, v.created_at
+        FROM virtual_accounts v JOIN smart_accounts s ON s.name = v.smart_account ${va === undefined ? '' : 'WHERE v.name = ?'} ORDER BY v.name`, va === undefined ? [] : [va])
+      return rows.map((r) => ({smartAccount: r.sa, virtualAccount: r.va, exportControl: r.export_control === 1, createdAt: r.created_at}))
+    })
+  }
+
+  // ---------------------------------------------------------------- classic (PAK) licenses
+
+  private async pakRow(q: SqlRunner, pak: string, lock: boolean): Promise<PakRow | undefined> {
+    return q.get<PakRow>(`SELECT ${PAK_COLUMNS} FROM paks p WHERE p.pak = ?${lock ? this.db.forUpdate('p') : ''}`, [pak])
+  }
+
+  addPak(input: {pak: string; va: string; type: LicenseType; count: number; at: Date}): Promise<PakView> {
+    return this.write(async (q) => {
+      await this.requireVa(q, input.va)
+      const existing = await this.pakRow(q, input.pak, false)
+      if (existing) {
+        throw new RefusedError(`The PAK ${input.pak} is already recorded (${existing.count} ${existing.type} in virtual account ${existing.va}).`, {
+          actions: ['Each PAK is recorded once: check the PAK number, or list them with `xway license-server pak list DIR`.'],
+        })
+      }
+      await q.run('INSERT INTO paks (pak, va, type, count, added_at) VALUES (?, ?, ?, ?, ?)', [input.pak, input.va, input.type, input.count, input.at.toISOString()])
+      await this.event(q, input.at, 'pak-added', input.va, null, {pak: input.pak, type: input.type, count: input.count})
+      return pakView((await this.pakRow(q, input.pak, false))!)
+    })
+  }
+
+  convertPak(pak: string, quantity: number | null, at: Date, checkPartial: (pak: PakView, quantity: number) => void): Promise<PakConversion> {
+    return this.write(async (q) => {
+      const row = await this.pakRow(q, pak, true)
+      if (!row) {
+        throw new BadInputError(`There is no PAK ${JSON.stringify(pak)} on this license server.`, {
+          actions: ['Record it with `xway license-server pak add DIR --virtual-account VA --pak ID --type TYPE --count N`.'],
+        })
+      }
+      const before = pakView(row)
+      if (before.available === 0) {
+        throw new RefusedError(`The PAK ${pak} has no license left to convert (${before.converted} converted, ${before.forfeited} forfeited).`, {
+          actions: ['List the PAKs with `xway license-server pak list DIR`.'],
+        })
+      }
+      const take = quantity ?? before.available
+      if (take > before.available) {
+        throw new RefusedError(`The PAK ${pak} has ${before.available} ${before.type} license(s) left to convert, not ${take}.`, {actions: [`Convert at most ${before.available}.`]})
+      }
+      const forfeit = before.available - take
+      if (forfeit > 0) checkPartial(before, take)
+      await this.licenseRows(q, row.va, true)
+      await q.run('UPDATE paks SET converted = converted + ?, forfeited = forfeited + ?, converted_at = ? WHERE pak = ?', [take, forfeit, at.toISOString(), pak])
+      await q.run('UPDATE licenses SET owned = owned + ? WHERE va = ? AND type = ?', [take, row.va, row.type])
+      await this.event(q, at, 'pak-converted', row.va, null, {pak, type: row.type, count: take})
+      if (forfeit > 0) await this.event(q, at, 'pak-forfeited', row.va, null, {pak, type: row.type, count: forfeit, reason: 'partial conversion: the licenses not converted are removed'})
+      const after = pakView((await this.pakRow(q, pak, false))!)
+      return {pak: after, converted: take, forfeited: forfeit, line: (await this.poolOf(q, row.va)).licenses.find((l) => l.type === row.type)!}
+    })
+  }
+
+  paks(va?: string): Promise<PakView[]> {
+    return this.read(async (q) => {
+      if (va !== undefined) await this.requireVa(q, va)
+      const rows = await q.all<PakRow>(`SELECT ${PAK_COLUMNS} FROM paks p ${va === undefined ? '' : 'WHERE p.va = ?'} ORDER BY p.added_at, p.pak`, va === undefined ? [] : [va])
+      return rows.map(pakView)
+    })
+  }
+
+  // ---------------------------------------------------------------- the event log
+
+  events(query: {va?: string; offset: number; limit: number}): Promise<EventPage> {
+    return this.read(async (q) => {
+      const filter = query.va === undefined ? '' : 'WHERE va = ?'
+      const params = query.va === undefined ? [] : [query.va]
+      const total = Number((await q.get<{n: number | string}>(`SELECT COUNT(*) AS n FROM events ${filter}`, params))?.n ?? 0)
+      const rows = await q.all<{id: number | string; at: string; kind: string; va: string | null; udi: string | null; detail: string | null}>(
+        `SELECT id, at, kind, va, udi, detail FROM events ${filter} ORDER BY id DESC LIMIT ? OFFSET ?`, [...params, query.limit, query.offset])
+      return {
+        total, offset: query.offset, limit: query.limit,
+        events: rows.map((r) => ({id: Number(r.id), at: r.at, kind: r.kind, virtualAccount: r.va, udi: r.udi, detail: r.detail === null ? null : JSON.parse(r.detail) as unknown})),
+      }
     })
   }
 
@@ -233,7 +334,12 @@ export class SqlLicenseStore implements LicenseStore {
 
   createToken(input: {id: string; hash: string; va: string; expiresAt: Date; usesLeft: number | null; exportControlled: boolean; description?: string | null; at: Date}): Promise<void> {
     return this.write(async (q) => {
-      await this.requireVa(q, input.va)
+      const va = await this.requireVa(q, input.va)
+      if (input.exportControlled && !va.export_control) {
+        throw new RefusedError(`The smart account ${JSON.stringify(va.smart_account)} is not permitted export-controlled functionality: the tokens of virtual account ${input.va} are always "Not Allowed".`, {
+          actions: ['Create the token with --no-export-controlled.'],
+        })
+      }
       await q.run('INSERT INTO tokens (id, hash, va, created_at, expires_at, uses_left, export_controlled, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
         [input.id, input.hash, input.va, input.at.toISOString(), input.expiresAt.toISOString(), input.usesLeft, input.exportControlled ? 1 : 0, input.description ?? null])
       await this.event(q, input.at, 'token-created', input.va, null, {id: input.id, expiresAt: input.expiresAt.toISOString(), uses: input.usesLeft, exportControlled: input.exportControlled})
@@ -273,17 +379,6 @@ export class SqlLicenseStore implements LicenseStore {
       await q.run('UPDATE tokens SET revoked_at = ? WHERE id = ?', [at.toISOString(), id])
       await this.event(q, at, 'token-revoked', token.virtualAccount, null, {id})
       return {...token, revokedAt: at.toISOString()}
-    })
-  }
-
-  events(filter: {va?: string; offset: number; limit: number}): Promise<{total: number; events: EventView[]}> {
-    return this.read(async (q) => {
-      const where = filter.va === undefined ? '' : 'WHERE va = ?'
-      const params = filter.va === undefined ? [] : [filter.va]
-      const total = Number((await q.get<{n: number | string}>(`SELECT COUNT(*) AS n FROM events ${where}`, params))?.n ?? 0)
-      const rows = await q.all<{id: number | string; at: string; kind: string; va: string | null; udi: string | null; detail: string | null}>(
-        `SELECT id, at, kind, va, udi, detail FROM events ${where} ORDER BY id DESC LIMIT ? OFFSET ?`, [...params, filter.limit, filter.offset])
-      return {total, events: rows.map((r) => ({id: Number(r.id), at: r.at, kind: r.kind, virtualAccount: r.va, udi: r.udi, detail: r.detail}))}
     })
   }
 

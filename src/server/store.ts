@@ -40,6 +40,53 @@ export interface InstanceView {
   reservation: {kind: ReservationKind; state: 'in-transit' | 'confirmed'} | null
 }
 
+export interface AccountView {
+  smartAccount: string
+  virtualAccount: string
+  /** the smart account may use export-controlled functionality: its tokens may say Allowed, its SLRs may hold Advanced Account Security */
+  exportControl: boolean
+  createdAt: string
+}
+
+/** Classic (PAK) licenses of a virtual account: what was converted to smart licenses and what a partial conversion forfeited. */
+export interface PakView {
+  pak: string
+  virtualAccount: string
+  type: LicenseType
+  count: number
+  converted: number
+  forfeited: number
+  /** count − converted − forfeited: what a conversion can still turn into smart licenses */
+  available: number
+  addedAt: string
+  convertedAt: string | null
+}
+
+export interface PakConversion {
+  pak: PakView
+  /** what this conversion added to the pool, and what it forfeited */
+  converted: number
+  forfeited: number
+  line: PoolLine
+}
+
+export interface EventView {
+  id: number
+  at: string
+  kind: string
+  virtualAccount: string | null
+  udi: string | null
+  detail: unknown
+}
+
+export interface EventPage {
+  total: number
+  offset: number
+  limit: number
+  /** newest first */
+  events: EventView[]
+}
+
 export interface TokenRecord {
   id: string
   va: string
@@ -138,15 +185,6 @@ export interface TokenView {
   revokedAt: string | null
 }
 
-export interface EventView {
-  id: number
-  at: string
-  kind: string
-  virtualAccount: string | null
-  udi: string | null
-  detail: string | null
-}
-
 export interface PortalSession {
   user: string
   csrf: string
@@ -161,7 +199,18 @@ export interface LicenseStore {
   meta(key: string): Promise<string | null>
   setMeta(key: string, value: string): Promise<void>
 
-  createAccount(smartAccount: string, virtualAccount: string, at: Date): Promise<{smartAccount: string; virtualAccount: string}>
+  /** Refuses a smart account that exists with the other export-control permission. */
+  createAccount(smartAccount: string, virtualAccount: string, at: Date, exportControl?: boolean): Promise<{smartAccount: string; virtualAccount: string}>
+  accounts(va?: string): Promise<AccountView[]>
+  addPak(input: {pak: string; va: string; type: LicenseType; count: number; at: Date}): Promise<PakView>
+  /**
+   * Converts `quantity` (default: all available) of a PAK into owned licenses of its virtual
+   * account; `checkPartial` decides, under the PAK's lock, whether a partial conversion may
+   * forfeit the rest (it throws to refuse).
+   */
+  convertPak(pak: string, quantity: number | null, at: Date, checkPartial: (pak: PakView, quantity: number) => void): Promise<PakConversion>
+  paks(va?: string): Promise<PakView[]>
+  events(query: {va?: string; offset: number; limit: number}): Promise<EventPage>
   addLicenses(va: string, type: LicenseType, count: number, at: Date): Promise<PoolLine>
   createToken(input: {id: string; hash: string; va: string; expiresAt: Date; usesLeft: number | null; exportControlled: boolean; description?: string | null; at: Date}): Promise<void>
   /** The virtual accounts, by name, with their smart account. */
@@ -170,8 +219,6 @@ export interface LicenseStore {
   tokens(va: string): Promise<TokenView[]>
   /** A revoked token registers nothing more; what it registered stays. */
   revokeToken(id: string, at: Date): Promise<TokenView>
-  /** The event log, newest first: one page of it and how many there are. */
-  events(filter: {va?: string; offset: number; limit: number}): Promise<{total: number; events: EventView[]}>
 
   /** Portal users: the scrypt hash of each (crypto/password-scrypt via admin.ts). */
   addUser(name: string, passwordHash: string, at: Date): Promise<void>

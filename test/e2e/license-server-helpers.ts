@@ -17,7 +17,7 @@ import type {AgentCredential} from '../../src/licensing/transport-security.js'
 import {generateRsaKey} from '../../src/crypto/keys.js'
 import {issueCertificate} from '../../src/crypto/x509.js'
 import {accountCreate, init, licensesAdd, tokenCreate} from '../../src/server/admin.js'
-import {BIN, ROOT} from '../support/run.js'
+import {BIN, ROOT, xwayJson} from '../support/run.js'
 
 /**
  * A temp folder this file alone owns and removes. Made in a `before` hook, never at import:
@@ -265,4 +265,12 @@ export async function pool<T>(count: number, concurrency: number, job: (i: numbe
 export function workerPids(server: ServerProcess): number[] {
   const r = spawnSync('ps', ['-o', 'pid=', '--ppid', String(server.child.pid)], {encoding: 'utf8'})
   return r.stdout.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0)
+}
+
+/** `xway license-server ARGS --json`, asserted to succeed; its JSON result. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function adminOk(args: string[]): any {
+  const r = xwayJson(['license-server', ...args])
+  if (r.code !== 0) throw new Error(`license-server ${args.join(' ')} exited ${r.code}: ${r.stdout}${r.stderr}`)
+  return r.json
 }

@@ -7,7 +7,7 @@ import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 import {chromium, type Browser, type BrowserContext, type Page} from 'playwright-core'
 import {makeRequestCode} from '../../src/licensing/codes.js'
-import {tokenCreate, tokenList, userAdd} from '../../src/server/admin.js'
+import {accountCreate, pakAdd, paks, tokenCreate, tokenList, userAdd} from '../../src/server/admin.js'
 import {startLicenseServer, type RunningServer} from '../../src/server/http.js'
 import {xwayJson} from '../support/run.js'
 import {makeAgents, makeServer, ownTempDir, register, type TestServer} from './license-server-helpers.js'
@@ -163,6 +163,33 @@ test('a CLI change shows on the next page load: licenses added, an instance remo
   assert.ok((await page.textContent('body'))!.includes('Product instance removed.'))
   const list = xwayJson(['license-server', 'instances', SERVER.dir, '--json'])
   assert.not.ok(list.json.instances.some((i: {udi: string}) => i.udi === registered))
+})
+
+test('an account not permitted export control: no export box, its portal tokens Not Allowed; chosen from the Inventory selector', async () => {
+  await accountCreate(SERVER.dir, {name: 'Restricted Corp', virtualAccount: 'restricted', exportControl: false})
+  await page.goto(`${base}/portal/va/lab/general`)
+  await Promise.all([page.waitForNavigation(), page.selectOption('select#va', 'restricted').then(() => page.click('header button:has-text("Go")'))])
+  assert.match(page.url(), /\/portal\/va\/restricted\/general$/)
+  assert.is(await page.$('input[name=exportControlled]'), null)
+  assert.not.ok((await page.textContent('body'))!.includes('Allow export-controlled functionality'))
+  await page.fill('#description', 'restricted token')
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Create Token")')])
+  const {tokens} = await tokenList(SERVER.dir, {virtualAccount: 'restricted'})
+  assert.equal(tokens.map((t) => [t.description, t.exportControlled]), [['restricted token', false]])
+})
+
+test('PAK conversion by clicking: a PAK added by the CLI function shows, converts into the pool; a partial one without forfeit is refused', async () => {
+  await pakAdd(SERVER.dir, {virtualAccount: 'lab', pak: 'PAK-0001', type: 'room', count: 6})
+  await page.goto(`${base}/portal/va/lab/pak`)
+  const row = 'tr[data-pak="PAK-0001"]'
+  await page.fill(`${row} input[name=quantity]`, '2')
+  await Promise.all([page.waitForNavigation(), page.click(`${row} button:has-text("Convert")`)])
+  assert.ok((await page.textContent('.error'))!.includes('known issue'))
+  await Promise.all([page.waitForNavigation(), page.click(`${row} button:has-text("Convert")`)])
+  assert.ok((await page.textContent('body'))!.includes('PAK converted into smart licenses.'))
+  assert.is((await paks(SERVER.dir, {virtualAccount: 'lab'})).paks[0]!.converted, 6)
+  await page.goto(`${base}/portal/va/lab/events`)
+  assert.ok((await page.textContent('tbody'))!.includes('PAK converted'))
 })
 
 test('a form POST without its CSRF token, or with another, is refused (403) and changes nothing', async () => {

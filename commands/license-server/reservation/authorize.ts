@@ -19,12 +19,14 @@ export default class LicenseServerReservationAuthorize extends XwayCommand<Reser
     plr: Flags.boolean({description: 'Permanent License Reservation (every feature)', exclusive: ['license', 'until']}),
     license: Flags.string({multiple: true, description: 'Specific License Reservation: TYPE=N (rms, room, desktop); repeatable'}),
     until: Flags.string({description: 'end of an SLR term (YYYY-MM-DD or ISO 8601); default perpetual'}),
+    'advanced-account-security': Flags.boolean({description: 'SLR: include the Advanced Account Security entitlement (linked with export control; refused for an account not permitted)', exclusive: ['plr']}),
   }
 
   async run(): Promise<ReservationAuthorizeResult> {
     const {args, flags} = await this.parse(LicenseServerReservationAuthorize)
     const result = await reservationAuthorize(args.dir, {
       virtualAccount: flags['virtual-account'], requestCode: flags['request-code'], plr: flags.plr, licenses: flags.license, until: flags.until,
+      advancedAccountSecurity: flags['advanced-account-security'],
     })
     this.say(`${result.kind} authorization code for ${result.udi} (${result.state}):`)
     this.say(result.authorizationCode)

@@ -1,5 +1,5 @@
 import {LICENSE_TYPE_NAMES, LICENSE_TYPES, type LicenseType} from '../../licensing/license-types.js'
-import type {EventView, InstanceView, PoolView, TokenView} from '../store.js'
+import type {EventView, InstanceView, PakView, PoolView, TokenView} from '../store.js'
 import {html, type SafeHtml} from './html.js'
 
 // The portal's pages, in the words of Cisco Smart Software Manager where it has them: an
@@ -171,16 +171,27 @@ const EVENT_TEXT: Record<string, string> = {
   'registration-renewed': 'Registration renewed', deregistered: 'Product instance deregistered', 'instance-removed': 'Product instance removed',
   'reservation-returned': 'Reservation returned', 'reservation-authorized': 'Reservation authorized', 'reservation-updated': 'Reservation updated',
   'reservation-confirmed': 'Reservation confirmed', 'portal-user-added': 'Portal user added',
+  'pak-added': 'PAK added', 'pak-converted': 'PAK converted', 'pak-forfeited': 'PAK licenses forfeited',
 }
 
 export function eventsPage(frame: Frame, list: {events: EventView[]; total: number; page: number}): SafeHtml {
-  const rows = list.events.map((e) => html`<tr><td>${EVENT_TEXT[e.kind] ?? e.kind}</td><td>${when(e.at)}</td><td class="mono">${e.udi ?? ''}</td><td class="mono">${e.detail ?? ''}</td></tr>`)
+  const rows = list.events.map((e) => html`<tr><td>${EVENT_TEXT[e.kind] ?? e.kind}</td><td>${when(e.at)}</td><td class="mono">${e.udi ?? ''}</td><td class="mono">${e.detail === null || e.detail === undefined ? '' : JSON.stringify(e.detail)}</td></tr>`)
   const base = vaPath(frame.va!, 'events')
   return page(frame, 'Event Log', html`${pager(base, list.page, list.total)}
 <table><thead><tr><th>Message</th><th>Time</th><th>Product Instance</th><th>Detail</th></tr></thead>
 <tbody>${rows.length ? rows : html`<tr><td colspan="4" class="muted">No events.</td></tr>`}</tbody></table>`)
 }
 
-export function pakPage(frame: Frame, available: boolean): SafeHtml {
-  return page(frame, 'PAK conversion', available ? html`` : html`<p class="muted">PAK conversion needs the PAK records of this license server (xway license-server pak add), which this version does not hold yet.</p>`)
+export function pakPage(frame: Frame, list: {paks: PakView[]; total: number; page: number}): SafeHtml {
+  const base = vaPath(frame.va!, 'pak')
+  const rows = list.paks.map((p) => html`<tr data-pak="${p.pak}"><td class="mono">${p.pak}</td><td>${LICENSE_TYPE_NAMES[p.type]}</td><td class="num">${p.count}</td>
+<td class="num">${p.converted}</td><td class="num">${p.forfeited}</td><td class="num">${p.available}</td><td>${when(p.convertedAt)}</td>
+<td>${p.available > 0 ? html`<form class="inline" method="post" action="${base}/convert">${csrfField(frame.csrf)}<input type="hidden" name="pak" value="${p.pak}">
+<input type="number" name="quantity" min="1" max="${p.available}" placeholder="all ${p.available}" aria-label="Quantity to convert of ${p.pak}">
+<label class="check"><input type="checkbox" name="forfeitRemaining" value="1"> forfeit the rest</label>
+<button type="submit">Convert to Smart Licenses</button></form>` : ''}</td></tr>`)
+  return page(frame, 'PAK conversion', html`<p class="muted">Classic (PAK) licenses of this virtual account, converted into smart licenses of its pool. Converting only some forfeits the rest (Cisco's known issue): tick the box to agree.</p>
+${pager(base, list.page, list.total)}
+<table><thead><tr><th>PAK</th><th>License</th><th class="num">Quantity</th><th class="num">Converted</th><th class="num">Forfeited</th><th class="num">Available</th><th>Converted At</th><th>Actions</th></tr></thead>
+<tbody>${rows.length ? rows : html`<tr><td colspan="8" class="muted">No PAKs: record one with xway license-server pak add.</td></tr>`}</tbody></table>`)
 }

@@ -3,7 +3,7 @@ import {now} from '../../clock.js'
 import {BadInputError, RefusedError, UsageError, XwayError} from '../../errors.js'
 import {LICENSE_TYPES} from '../../licensing/license-types.js'
 import {
-  eventLog, instances, instancesRemove, pool, reservationAuthorize, tokenCreate, tokenList, tokenRevoke, virtualAccounts, type AdminTarget,
+  accounts as accountViews, events, instances, instancesRemove, pakConvert, paks, pool, reservationAuthorize, tokenCreate, tokenList, tokenRevoke, virtualAccounts, type AdminTarget,
 } from '../admin.js'
 import type {LicenseStore} from '../store.js'
 import {COPY_JS, PORTAL_CSS} from './assets.js'
@@ -203,7 +203,7 @@ async function route(ctx: PortalContext, req: IncomingMessage, res: ServerRespon
   const tab = match[2] as Tab
   const action = match[3] ?? null
   const key = `${tab}${action ? '/' + action : ''}:${form ? 'POST' : 'GET'}`
-  const exportControlAllowed = true
+  const exportControlAllowed = (await accountViews(target, {virtualAccount: va})).accounts[0]?.exportControl ?? false
 
   const renderGeneral = async (status: number, extra: Partial<Frame> = {}, created?: {token: string; expiresAt: string}): Promise<void> => {
     const {tokens} = await tokenList(target, {virtualAccount: va})
@@ -215,6 +215,12 @@ async function route(ctx: PortalContext, req: IncomingMessage, res: ServerRespon
     const list = (await instances(target, {virtualAccount: va})).instances
     const page = pageNumber(url)
     sendPage(res, status, instancesPage({...frame(va, 'instances'), ...extra}, {instances: list.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE), total: list.length, page}))
+  }
+
+  const renderPaks = async (status: number, extra: Partial<Frame> = {}): Promise<void> => {
+    const {paks: list} = await paks(target, {virtualAccount: va})
+    const page = pageNumber(url)
+    sendPage(res, status, pakPage({...frame(va, 'pak'), ...extra}, {paks: list.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE), total: list.length, page}))
   }
 
   switch (key) {
@@ -285,10 +291,25 @@ async function route(ctx: PortalContext, req: IncomingMessage, res: ServerRespon
     }
     case 'events:GET': {
       const page = pageNumber(url)
-      const log = await eventLog(target, {virtualAccount: va, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE})
+      const log = await events(target, {virtualAccount: va, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE})
       return sendPage(res, 200, eventsPage(frame(va, 'events'), {...log, page}))
     }
-    case 'pak:GET': return sendPage(res, 200, pakPage(frame(va, 'pak'), false))
+    case 'pak:GET': return renderPaks(200, {notice: url.searchParams.get('converted') ? 'PAK converted into smart licenses.' : undefined})
+    case 'pak/convert:POST': {
+      try {
+        const pak = form!.get('pak') ?? ''
+        const {paks: list} = await paks(target, {virtualAccount: va})
+        if (!list.some((p) => p.pak === pak)) throw new BadInputError('No such PAK in this virtual account.')
+        const qtyText = (form!.get('quantity') ?? '').trim()
+        const quantity = qtyText === '' ? undefined : Number(qtyText)
+        if (quantity !== undefined && (!Number.isSafeInteger(quantity) || quantity < 1)) throw new BadInputError('The quantity to convert is a whole number from 1, or empty for all.')
+        await pakConvert(target, {pak, quantity, forfeitRemaining: form!.get('forfeitRemaining') === '1'})
+        return redirect(res, `${vaPath(va, 'pak')}?converted=1`)
+      } catch (err) {
+        if (!(err instanceof XwayError)) throw err
+        return renderPaks(statusOf(err), {error: errorText(err)})
+      }
+    }
     default: throw new HttpStatus(form ? 405 : 404, 'No such page.')
   }
 }
