@@ -46,6 +46,9 @@ form.stack .check { font-weight: 400; display: flex; gap: 8px; align-items: cent
 .login input { width: 100%; }
 .actions { display: flex; gap: 8px; margin: 8px 0; }
 .status-revoked, .status-expired { color: #cf2030; }
+td.nowrap { white-space: nowrap; word-break: normal; }
+form.inline input[type=number] { width: 110px; }
+form.inline .check { display: inline-flex; gap: 4px; align-items: center; white-space: nowrap; }
 `
 
 export const COPY_JS = `'use strict';

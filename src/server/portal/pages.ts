@@ -184,12 +184,12 @@ export function eventsPage(frame: Frame, list: {events: EventView[]; total: numb
 
 export function pakPage(frame: Frame, list: {paks: PakView[]; total: number; page: number}): SafeHtml {
   const base = vaPath(frame.va!, 'pak')
-  const rows = list.paks.map((p) => html`<tr data-pak="${p.pak}"><td class="mono">${p.pak}</td><td>${LICENSE_TYPE_NAMES[p.type]}</td><td class="num">${p.count}</td>
-<td class="num">${p.converted}</td><td class="num">${p.forfeited}</td><td class="num">${p.available}</td><td>${when(p.convertedAt)}</td>
+  const rows = list.paks.map((p) => html`<tr data-pak="${p.pak}"><td class="mono nowrap">${p.pak}</td><td>${LICENSE_TYPE_NAMES[p.type]}</td><td class="num">${p.count}</td>
+<td class="num">${p.converted}</td><td class="num">${p.forfeited}</td><td class="num">${p.available}</td><td class="nowrap">${when(p.convertedAt)}</td>
 <td>${p.available > 0 ? html`<form class="inline" method="post" action="${base}/convert">${csrfField(frame.csrf)}<input type="hidden" name="pak" value="${p.pak}">
 <input type="number" name="quantity" min="1" max="${p.available}" placeholder="all ${p.available}" aria-label="Quantity to convert of ${p.pak}">
 <label class="check"><input type="checkbox" name="forfeitRemaining" value="1"> forfeit the rest</label>
-<button type="submit">Convert to Smart Licenses</button></form>` : ''}</td></tr>`)
+<button type="submit" class="nowrap">Convert</button></form>` : ''}</td></tr>`)
   return page(frame, 'PAK conversion', html`<p class="muted">Classic (PAK) licenses of this virtual account, converted into smart licenses of its pool. Converting only some forfeits the rest (Cisco's known issue): tick the box to agree.</p>
 ${pager(base, list.page, list.total)}
 <table><thead><tr><th>PAK</th><th>License</th><th class="num">Quantity</th><th class="num">Converted</th><th class="num">Forfeited</th><th class="num">Available</th><th>Converted At</th><th>Actions</th></tr></thead>
