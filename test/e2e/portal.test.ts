@@ -60,6 +60,16 @@ async function logIn(p: Page, name = USER, password = PASSWORD): Promise<void> {
 
 const TABS = ['general', 'licenses', 'instances', 'events', 'reservation', 'pak']
 
+test('user add: no password without a file off a terminal (usage), a second user of the same name refused, a short password bad input', async () => {
+  const piped = xwayJson(['license-server', 'user', 'add', SERVER.dir, '--name', 'nofile'])
+  assert.is(piped.code, 2, piped.stdout + piped.stderr)
+  const again = xwayJson(['license-server', 'user', 'add', SERVER.dir, '--name', USER, '--password-file', join(temp.path, 'password')])
+  assert.is(again.code, 3, again.stdout)
+  const short = join(temp.path, 'short')
+  writeFileSync(short, 'abc\n')
+  assert.is(xwayJson(['license-server', 'user', 'add', SERVER.dir, '--name', 'shorty', '--password-file', short]).code, 4)
+})
+
 test('every page needs a login: each redirects to the login page, a POST without a session is refused', async () => {
   for (const tab of ['', 'inventory', ...TABS.map((t) => `va/lab/${t}`)]) {
     const response = await page.goto(`${base}/portal/${tab}`)
