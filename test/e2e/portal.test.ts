@@ -10,7 +10,7 @@ import {makeRequestCode} from '../../src/licensing/codes.js'
 import {accountCreate, pakAdd, paks, tokenCreate, tokenList, userAdd} from '../../src/server/admin.js'
 import {startLicenseServer, type RunningServer} from '../../src/server/http.js'
 import {xwayJson} from '../support/run.js'
-import {makeAgents, makeServer, ownTempDir, register, type TestServer} from './license-server-helpers.js'
+import {makeAgents, makeServer, ownTempDir, register, startServer, type TestServer} from './license-server-helpers.js'
 
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync']
@@ -219,6 +219,27 @@ test('log out ends the session: the old cookie opens nothing', async () => {
   await context.addCookies([old])
   await page.goto(`${base}/portal/va/lab/general`)
   assert.is(new URL(page.url()).pathname, '/portal/login')
+})
+
+test('with --workers 2 a session made by one worker is known to the other (sessions live in the database)', async () => {
+  const server = await startServer(SERVER.dir, {workers: 2})
+  const other = await browser.newContext({ignoreHTTPSErrors: true})
+  try {
+    const url = `https://127.0.0.1:${server.port}`
+    const p = await other.newPage()
+    await p.goto(`${url}/portal/login`)
+    await p.fill('#name', USER)
+    await p.fill('#password', PASSWORD)
+    await Promise.all([p.waitForNavigation(), p.click('button:has-text("Log In")')])
+    // each request on a new connection: the kernel spreads them over both workers
+    for (let i = 0; i < 8; i++) {
+      const r = await other.request.get(`${url}/portal/va/lab/licenses`, {headers: {connection: 'close'}, maxRedirects: 0})
+      assert.is(r.status(), 200, `request ${i}`)
+    }
+  } finally {
+    await other.close()
+    await server.stop()
+  }
 })
 
 test('repeated failed logins are slowed down (bounded), a wrong password never logs in', async () => {
