@@ -50,6 +50,14 @@ export interface ServerConfig {
   createdAt: string
   /** where the state is; absent in folders made before PostgreSQL: server.db */
   database?: {kind: 'sqlite'} | {kind: 'postgres'; url: string}
+  /** an SSM On-Prem of a CSSM (`init --on-prem`); absent: the server is a CSSM */
+  onPrem?: OnPremConfig
+}
+
+export interface OnPremConfig {
+  /** connected: the CSSM's URL and its lab CA (copied into DIR); null: disconnected (sync by files) */
+  cssm: {url: string; caFile: string} | null
+  syncIntervalDays: 30 | 7
 }
 
 /** The meta key under which the database records the fingerprint of the lab CA of the folders that serve it. */
@@ -176,13 +184,46 @@ export interface InitResult {dir: string; caPath: string}
  * of `database` (postgres://USER@HOST:PORT/DB, no password). A failed init leaves no folder
  * behind that it created.
  */
-export async function init(dir: string, options: {hostname?: string; database?: string} = {}): Promise<InitResult> {
+export interface OnPremInit {
+  /** the CSSM's https URL (connected mode); absent: disconnected */
+  cssm?: string
+  /** the CSSM's lab CA (its DIR/ca.pem); required with cssm */
+  cssmCa?: string
+  /** '30d' (default) or '7d' */
+  syncInterval?: string
+}
+
+function checkOnPrem(options: OnPremInit): {config: OnPremConfig; cssmCaPem: string} {
+  const interval = options.syncInterval ?? '30d'
+  if (interval !== '30d' && interval !== '7d') throw new UsageError(`--sync-interval ${JSON.stringify(interval)}: an On-Prem synchronizes every 30d or 7d.`)
+  const syncIntervalDays = interval === '7d' ? 7 : 30
+  if ((options.cssm === undefined) !== (options.cssmCa === undefined)) throw new UsageError('--cssm and --cssm-ca go together (connected mode); give neither for a disconnected On-Prem.')
+  if (options.cssm === undefined) return {config: {cssm: null, syncIntervalDays}, cssmCaPem: ''}
+  let url: URL
+  try {
+    url = new URL(options.cssm)
+  } catch {
+    throw new BadInputError(`--cssm ${JSON.stringify(options.cssm)} is not a URL.`)
+  }
+  if (url.protocol !== 'https:') throw new BadInputError(`--cssm ${options.cssm}: the CSSM is reached over HTTPS only.`)
+  let cssmCaPem: string
+  try {
+    cssmCaPem = readFileSync(options.cssmCa!, 'utf8')
+    new X509Certificate(cssmCaPem)
+  } catch {
+    throw new BadInputError(`--cssm-ca ${options.cssmCa}: not a readable PEM certificate (give the CSSM's DIR/ca.pem).`)
+  }
+  return {config: {cssm: {url: url.toString(), caFile: 'cssm-ca.pem'}, syncIntervalDays}, cssmCaPem}
+}
+
+export async function init(dir: string, options: {hostname?: string; database?: string; onPrem?: OnPremInit} = {}): Promise<InitResult> {
   const abs = resolve(dir)
   const hostname = options.hostname ?? 'localhost'
   if (!HOSTNAME_RE.test(hostname) && isIP(hostname) === 0) {
     throw new BadInputError(`--hostname ${JSON.stringify(hostname)} is neither a host name nor an IP address.`)
   }
   const postgres = options.database === undefined ? null : checkPostgresUrl(options.database)
+  const onPrem = options.onPrem === undefined ? null : checkOnPrem(options.onPrem)
   if (existsSync(join(abs, SERVER_FILES.db)) || existsSync(join(abs, SERVER_FILES.config))) {
     throw new RefusedError(`${dir} already holds a license server (${existsSync(join(abs, SERVER_FILES.db)) ? SERVER_FILES.db : SERVER_FILES.config}); init would replace its CA and lose every registration.`, {
       actions: [`Serve it with \`xway license-server start ${dir}\`, or init another folder.`],
@@ -191,14 +232,14 @@ export async function init(dir: string, options: {hostname?: string; database?: 
   const created = !existsSync(abs) || readdirSync(abs).length === 0
   mkdirSync(abs, {recursive: true, mode: 0o700})
   try {
-    return await initFolder(abs, hostname, postgres)
+    return await initFolder(abs, hostname, postgres, onPrem === null ? null : {...onPrem.config, cssmCaPem: onPrem.cssmCaPem})
   } catch (err) {
     if (created) rmSync(abs, {recursive: true, force: true})
     throw err
   }
 }
 
-async function initFolder(abs: string, hostname: string, postgres: string | null): Promise<InitResult> {
+async function initFolder(abs: string, hostname: string, postgres: string | null, onPrem: (OnPremConfig & {cssmCaPem: string}) | null): Promise<InitResult> {
   const at = now()
   const notBefore = certificateStart()
 
@@ -230,6 +271,7 @@ async function initFolder(abs: string, hostname: string, postgres: string | null
 
   writeFileSync(join(abs, SERVER_FILES.caCert), caPem)
   writeSecret(join(abs, SERVER_FILES.caKey), privateKeyPem(caKey))
+  if (onPrem?.cssm) writeFileSync(join(abs, onPrem.cssm.caFile), onPrem.cssmCaPem)
   writeFileSync(join(abs, SERVER_FILES.serverCert), serverPem)
   writeSecret(join(abs, SERVER_FILES.serverKey), privateKeyPem(serverKey))
   writeFileSync(join(abs, SERVER_FILES.signingCert), signingPem)
@@ -246,6 +288,7 @@ async function initFolder(abs: string, hostname: string, postgres: string | null
   const config: ServerConfig = {
     formatVersion: 1, hostname, createdAt: at.toISOString(),
     database: postgres === null ? {kind: 'sqlite'} : {kind: 'postgres', url: postgres},
+    ...(onPrem === null ? {} : {onPrem: {cssm: onPrem.cssm, syncIntervalDays: onPrem.syncIntervalDays}}),
   }
   writeFileSync(join(abs, SERVER_FILES.config), JSON.stringify(config, null, 2) + '\n')
   return {dir: abs, caPath: join(abs, SERVER_FILES.caCert)}
@@ -554,4 +597,43 @@ export async function userAdd(dir: AdminTarget, input: {name: string; password: 
   const hash = await hashPortalPassword(input.password)
   await withStore(dir, (store) => store.addUser(name, hash, now()))
   return {name}
+}
+
+/** Cisco: "It is recommended to sync at least every 30 days": an On-Prem not synchronized for longer is overdue. */
+export const SYNC_OVERDUE_MS = 30 * DAY_MS
+/** The meta key of an On-Prem's last successful synchronization with its CSSM. */
+export const LAST_SYNC_META = 'lastSyncAt'
+
+export interface ServerStatus {
+  role: 'cssm' | 'on-prem'
+  sync: null | {mode: 'connected' | 'disconnected'; lastSyncAt: string | null; nextSyncAt: string; overdue: boolean}
+}
+
+/**
+ * What the server is: a CSSM (no synchronization) or an On-Prem, with its synchronization
+ * state. Until its first synchronization an On-Prem counts from its creation: lastSyncAt is
+ * null and it is overdue 30 days after init.
+ */
+export async function serverStatus(dir: AdminTarget): Promise<ServerStatus> {
+  const files = loadServerFiles(dirOf(dir))
+  const onPrem = files.config.onPrem
+  if (!onPrem) return {role: 'cssm', sync: null}
+  const last = await withStore(dir, (store) => store.meta(LAST_SYNC_META))
+  const since = new Date(last ?? files.config.createdAt)
+  const at = now()
+  return {
+    role: 'on-prem',
+    sync: {
+      mode: onPrem.cssm ? 'connected' : 'disconnected',
+      lastSyncAt: last,
+      nextSyncAt: new Date(since.getTime() + onPrem.syncIntervalDays * DAY_MS).toISOString(),
+      overdue: at.getTime() - since.getTime() > SYNC_OVERDUE_MS,
+    },
+  }
+}
+
+/** The warning `status`, `sync` and the portal show for an overdue On-Prem. */
+export function syncWarning(status: ServerStatus): string | null {
+  if (!status.sync?.overdue) return null
+  return `This On-Prem has not synchronized with its CSSM for more than 30 days (last: ${status.sync.lastSyncAt ?? 'never'}). Cisco: "It is recommended to sync at least every 30 days."`
 }

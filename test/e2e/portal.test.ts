@@ -242,6 +242,27 @@ test('with --workers 2 a session made by one worker is known to the other (sessi
   }
 })
 
+test('an On-Prem overdue for synchronization says so on every page (serverStatus, as `license-server status`)', async () => {
+  const dir = join(temp.path, 'onprem')
+  const at = new Date(Date.now() - 40 * 86_400_000).toISOString()
+  assert.is(xwayJson(['license-server', 'init', dir, '--on-prem'], {env: {XWAY_NOW: at}}).code, 0)
+  await accountCreate(dir, {name: 'Acme', virtualAccount: 'site'})
+  await userAdd(dir, {name: USER, password: PASSWORD})
+  const onPrem = await startLicenseServer(dir, {host: '127.0.0.1', port: 0})
+  const other = await browser.newContext({ignoreHTTPSErrors: true})
+  try {
+    const p = await other.newPage()
+    await p.goto(`https://127.0.0.1:${onPrem.port}/portal/login`)
+    await p.fill('#name', USER)
+    await p.fill('#password', PASSWORD)
+    await Promise.all([p.waitForNavigation(), p.click('button:has-text("Log In")')])
+    assert.ok((await p.textContent('.warning'))!.includes('sync at least every 30 days'))
+  } finally {
+    await other.close()
+    await onPrem.close(1000)
+  }
+})
+
 test('repeated failed logins are slowed down (bounded), a wrong password never logs in', async () => {
   await userAdd(SERVER.dir, {name: 'second', password: 'another password'})
   const times: number[] = []

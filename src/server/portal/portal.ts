@@ -3,7 +3,7 @@ import {now} from '../../clock.js'
 import {BadInputError, RefusedError, UsageError, XwayError} from '../../errors.js'
 import {LICENSE_TYPES} from '../../licensing/license-types.js'
 import {
-  accounts as accountViews, events, instances, instancesRemove, pakConvert, paks, pool, reservationAuthorize, tokenCreate, tokenList, tokenRevoke, virtualAccounts, type AdminTarget,
+  accounts as accountViews, events, serverStatus, syncWarning, instances, instancesRemove, pakConvert, paks, pool, reservationAuthorize, tokenCreate, tokenList, tokenRevoke, virtualAccounts, type AdminTarget,
 } from '../admin.js'
 import type {LicenseStore} from '../store.js'
 import {COPY_JS, PORTAL_CSS} from './assets.js'
@@ -179,7 +179,8 @@ async function route(ctx: PortalContext, req: IncomingMessage, res: ServerRespon
   }
 
   const {virtualAccounts: accounts} = await virtualAccounts(target)
-  const frame = (va: string | null, tab?: Tab): Frame => ({user: session.user, csrf: session.csrf, accounts, va, tab})
+  const warning = syncWarning(await serverStatus(target)) ?? undefined
+  const frame = (va: string | null, tab?: Tab): Frame => ({user: session.user, csrf: session.csrf, accounts, va, tab, warning})
 
   if (path === PORTAL_PATH) {
     if (accounts.length === 1) return redirect(res, vaPath(accounts[0]!.virtualAccount, 'general'))
