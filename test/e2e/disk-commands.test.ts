@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process'
-import {existsSync, mkdirSync, readdirSync, rmSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, rmSync, statSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
@@ -27,8 +27,16 @@ const t: Record<string, Template> = {}
 const ctx = {} as {server: LicenseServer}
 let n = 0
 
+/**
+ * Reads run in process; a command that may change an image runs in a process of its own, as a user
+ * runs it: libext2fs (WebAssembly) loaded once in the in-process runner's worker fails after a
+ * long series of commits there ("memory access out of bounds"; not seen with one command per
+ * process). Known issue, see docs/disk-images.md.
+ */
+const READS = new Set(['image inspect', 'image verify', 'image diff', 'image import', 'licensing status', 'fips status', 'option-keys list', 'backup create', 'backup inspect'])
 function run(args: string[], extra: NodeJS.ProcessEnv = {}, input?: string): RunResult {
-  return xwayJson(args, {env: {...env, ...extra}, input})
+  const changes = !READS.has(args.slice(0, 2).join(' ')) && !args.includes('--dry-run') && args.some((a) => a.startsWith(dir) && existsSync(a) && statSync(a).isFile() && !a.endsWith('.enc'))
+  return xwayJson(args, {env: {...env, ...extra}, input, spawn: changes})
 }
 
 function ok(args: string[], extra: NodeJS.ProcessEnv = {}): RunResult {
