@@ -4,7 +4,8 @@ import {XwayCommand} from '../../src/cli/base.js'
 import {count} from '../../src/cli/flags.js'
 import {now} from '../../src/clock.js'
 import {registerUnit} from '../../src/agent/agent.js'
-import {labUp, type LabUpResult} from '../../src/lifecycle/lab.js'
+import {parseDiskSize} from '../../src/disk/layout.js'
+import {type LabFormat, labUp, type LabUpResult} from '../../src/lifecycle/lab.js'
 import {renderLabTable} from './status.js'
 
 export default class LabUp extends XwayCommand<LabUpResult> {
@@ -12,11 +13,14 @@ export default class LabUp extends XwayCommand<LabUpResult> {
   static override examples = [
     '<%= config.bin %> lab up profiles/demo-lab.yaml',
     '<%= config.bin %> lab up my-lab.yaml --out labs/my-lab --concurrency 4 --json',
+    '<%= config.bin %> lab up profiles/demo-lab.yaml --format ova',
   ]
   static override args = {lab: Args.string({required: true, description: 'lab file (kind: Lab)'})}
   static override flags = {
     out: Flags.string({description: 'lab folder (units, embedded license server, lab.json) [default: lab-out/<lab name>]'}),
     concurrency: count({description: 'units built at once [default: number of cores]', min: 1}),
+    format: Flags.string({options: ['raw', 'qcow2', 'ova'], description: 'also write each unit as a disk image of this format, units/NAME.img|.qcow2|.ova, which lab.json then names [default: folders only]'}),
+    'disk-size': Flags.string({default: '132G', description: 'virtual disk size of the images of --format (raw files are sparse)'}),
   }
 
   async run(): Promise<LabUpResult> {
@@ -24,6 +28,8 @@ export default class LabUp extends XwayCommand<LabUpResult> {
     const result = await labUp(args.lab, {
       out: flags.out,
       concurrency: flags.concurrency,
+      format: flags.format as LabFormat | undefined,
+      diskSize: parseDiskSize(flags['disk-size']),
       at: now(),
       register: async (unit, token, at) => {
         await registerUnit(unit, {token}, at)

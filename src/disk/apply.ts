@@ -145,8 +145,13 @@ export async function applyOps(disk: OverlayDisk, partitions: Record<PartitionNa
     releaseLargeFiles(disk, partitions[part].offset, partitions[part].size, inner)
   })
   const lib = ext2fs()
+  // Each partition's ops in their order, one partition after the other (paths of different
+  // partitions never overlap: the same change): libext2fs (WebAssembly) runs out of bounds when
+  // ops go back to a filesystem after another one was mounted beside it.
+  const rank = (op: StoreOp): number => ['root', 'tandberg', 'harddisk'].indexOf(partitionOf(op.rel).part)
+  const ordered = ops.every((op) => op.rel !== '' && op.rel !== 'mnt' && !op.rel.startsWith('/')) ? ops.map((op, i) => ({op, i})).sort((a, b) => rank(a.op) - rank(b.op) || a.i - b.i).map((x) => x.op) : ops
   try {
-    for (const op of ops) {
+    for (const op of ordered) {
       if (op.rel === '' || op.rel === 'mnt' || op.rel.startsWith('/') || op.rel.split('/').some((c) => c === '' || c === '.' || c === '..')) {
         throw new UnsafePathError(`"${op.rel}" cannot be changed in a disk image (not a clean unit-relative path, or a folder holding a partition).`)
       }

@@ -153,12 +153,17 @@ export class DiskImageStore implements UnitStore {
     }
     if (ops.length === 0) return
     this.close()
-    if (this.format === 'raw') {
-      dropIncompleteJournal(this.path)
-      await commitRaw(this.path, command, ops)
-    } else {
-      for (const t of commitTemps(this.path)) rmSync(t, {force: true})
-      await commitQcow2(this.path, command, ops)
+    try {
+      if (this.format === 'raw') {
+        dropIncompleteJournal(this.path)
+        await commitRaw(this.path, command, ops)
+      } else {
+        for (const t of commitTemps(this.path)) rmSync(t, {force: true})
+        await commitQcow2(this.path, command, ops)
+      }
+    } finally {
+      // the journal holds the blocks themselves: the streamed files are not needed past this point
+      this.discardScratch()
     }
   }
 

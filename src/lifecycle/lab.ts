@@ -1,6 +1,6 @@
 import {BRAND} from '../areas/brand.js'
 import {randomBytes} from 'node:crypto'
-import {existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {cpus} from 'node:os'
 import {join, relative, resolve} from 'node:path'
 import {Worker} from 'node:worker_threads'
@@ -11,6 +11,7 @@ import {startLicenseServer, type RunningServer} from '../server/http.js'
 import {inspectUnit} from '../report/inspect.js'
 import {availableVersions} from './software.js'
 import type {CreateResult} from './create.js'
+import {exportImage} from './disk-image.js'
 
 export const LAB_FILE = 'lab.json'
 export const LAB_VIRTUAL_ACCOUNT = 'lab'
@@ -127,7 +128,11 @@ function assertLabFolder(given: string, out: string): void {
  * server (or uses the lab's), registers every smart-licensing unit, and records the lab in
  * OUT/lab.json. Units already built by an earlier run are kept, and registered if they are not.
  */
-export async function labUp(labFile: string, options: {out?: string; concurrency?: number; at: Date; env?: NodeJS.ProcessEnv; register: Registrar; onProgress?: (line: string) => void}): Promise<LabUpResult> {
+/** Disk image formats lab up can write its units as (an Expressway-C/E pair ready for a hypervisor). */
+export type LabFormat = 'raw' | 'qcow2' | 'ova'
+const LAB_EXT: Record<LabFormat, string> = {raw: 'img', qcow2: 'qcow2', ova: 'ova'}
+
+export async function labUp(labFile: string, options: {out?: string; concurrency?: number; at: Date; env?: NodeJS.ProcessEnv; register: Registrar; onProgress?: (line: string) => void; format?: LabFormat; diskSize?: number}): Promise<LabUpResult> {
   const lab: Lab = loadLab(labFile, {versions: availableVersions()})
   const out = resolve(options.out ?? join('lab-out', lab.name))
   const concurrency = options.concurrency ?? cpus().length
@@ -195,17 +200,30 @@ export async function labUp(labFile: string, options: {out?: string; concurrency
         errors.set(j.name, (error as Error).message)
       }
     })
+    // --format: each unit, built and registered as a folder (its working form), written as an image beside it
+    const unitPath = (j: {unit: string}): string => (options.format ? `${j.unit}.${LAB_EXT[options.format]}` : j.unit)
+    if (options.format) {
+      for (const j of jobs.filter((x) => !errors.has(x.name) && existsSync(join(x.unit, BRAND.productInfo)))) {
+        try {
+          rmSync(unitPath(j), {force: true})
+          await exportImage(j.unit, unitPath(j), {format: options.format, diskSize: options.diskSize})
+          progress(`Wrote ${j.name} as ${relative(out, unitPath(j))}`)
+        } catch (error) {
+          errors.set(j.name, (error as Error).message)
+        }
+      }
+    }
     const lr: LabRecord = {
       formatVersion: 1, name: lab.name, labFile: resolve(labFile), seed, createdAt: previous?.createdAt ?? options.at.toISOString(),
       licenseServer: record,
       units: await Promise.all(jobs.filter((j) => existsSync(join(j.unit, BRAND.productInfo))).map(async (j) => {
-        const s = await statusOf(j.name, j.unit, options.at)
-        return {name: j.name, path: relative(out, j.unit), udi: `PID:${j.profile.hardware.pid},SN:${s.serial}`, brand: j.profile.brand === 'vcs' ? 'VCS' : 'Expressway', type: s.type, softwareVersion: s.softwareVersion, smartLicensing: j.profile.brand === 'expressway'}
+        const s = await statusOf(j.name, unitPath(j), options.at)
+        return {name: j.name, path: relative(out, unitPath(j)), udi: `PID:${j.profile.hardware.pid},SN:${s.serial}`, brand: j.profile.brand === 'vcs' ? 'VCS' : 'Expressway', type: s.type, softwareVersion: s.softwareVersion, smartLicensing: j.profile.brand === 'expressway'}
       })),
     }
     writeFileSync(join(out, `${LAB_FILE}.tmp`), JSON.stringify(lr, null, 2) + '\n')
     renameSync(join(out, `${LAB_FILE}.tmp`), join(out, LAB_FILE))
-    const units = await Promise.all(jobs.map((j) => statusOf(j.name, j.unit, options.at, errors.get(j.name))))
+    const units = await Promise.all(jobs.map((j) => statusOf(j.name, errors.has(j.name) ? j.unit : unitPath(j), options.at, errors.get(j.name))))
     if (errors.size > 0) {
       const first = [...errors.entries()].slice(0, 5).map(([n, m]) => `${n}: ${m}`)
       throw new XwayError('failed', `${errors.size} of ${jobs.length} unit(s) could not be built or registered.`, {actions: first})

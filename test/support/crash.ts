@@ -8,7 +8,7 @@ import {ROOT} from './run.js'
  * When a crash test kills its child with SIGKILL: at an instant counted from the spawn, or a
  * time after the unit's journal appears (the commit point), to land inside the replay.
  */
-export type KillAt = {fromStart: number} | {afterJournal: number; unit: string} | null
+export type KillAt = {fromStart: number} | {afterJournal: number; unit: string; /** the journal's path when not the folder's (a disk image's FILE.xway-journal) */ journal?: string} | null
 
 export interface KilledRun {
   code: number | null
@@ -33,7 +33,7 @@ export function runKilled(argv: string[], options: {env?: NodeJS.ProcessEnv; kil
     if (kill && 'fromStart' in kill) timers.push(setTimeout(killNow, kill.fromStart))
     if (kill && 'afterJournal' in kill) {
       poll = setInterval(() => {
-        if (!existsSync(join(kill.unit, P.journal))) return
+        if (!existsSync(kill.journal ?? join(kill.unit, P.journal))) return
         clearInterval(poll!)
         poll = null
         timers.push(setTimeout(killNow, kill.afterJournal))
