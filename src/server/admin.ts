@@ -106,7 +106,8 @@ export function openServerStore(dir: string, options: OpenOptions = {}): Promise
   return openStore(databaseOf(dir), options)
 }
 
-async function withStore<T>(dir: string, fn: (store: LicenseStore) => Promise<T>): Promise<T> {
+/** Runs `fn` on the folder's store, closed after. */
+export async function withStore<T>(dir: string, fn: (store: LicenseStore) => Promise<T>): Promise<T> {
   const store = await openServerStore(dir)
   try {
     return await fn(store)
