@@ -68,7 +68,7 @@ export const SYNC_CHECK_MS = 60 * 60 * 1000
 /**
  * A running connected On-Prem synchronizes at its interval: a timer (unref'd, one
  * synchronization at a time) checks hourly, and once at start, whether the interval has
- * passed since the last synchronization (or creation). Failures are written to stderr and
+ * passed since the last synchronization; one never synchronized does so at once. Failures are written to stderr and
  * retried at the next check. Returns null for a CSSM or a disconnected On-Prem.
  */
 export function startSyncTimer(dir: string, options: {checkMs?: number; log?: (line: string) => void} = {}): {stop(): void} | null {
@@ -82,7 +82,7 @@ export function startSyncTimer(dir: string, options: {checkMs?: number; log?: (l
     running = true
     try {
       const status = await serverStatus(dir)
-      if (status.sync && Date.parse(status.sync.nextSyncAt) <= now().getTime()) {
+      if (status.sync && (status.sync.lastSyncAt === null || Date.parse(status.sync.nextSyncAt) <= now().getTime())) {
         const result = await syncNow(dir, files)
         log(`On-Prem synchronized with its CSSM (request ${result.sequence}): rms ${result.licenses.rms}, room ${result.licenses.room}, desktop ${result.licenses.desktop}`)
       }

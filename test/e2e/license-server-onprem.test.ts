@@ -204,4 +204,28 @@ test('connected: onprem link checks the token at the CSSM over HTTPS; sync does 
   }
 })
 
+test('a running connected On-Prem synchronizes by itself: at start when it never did, then at its interval (the timer)', async () => {
+  const cssm = await startServer(CSSM)
+  const dir = f('op-running')
+  let onPrem: Awaited<ReturnType<typeof startServer>> | undefined
+  try {
+    adminOk(['init', dir, '--on-prem', '--cssm', `https://127.0.0.1:${cssm.port}/`, '--cssm-ca', join(CSSM, 'ca.pem')])
+    adminOk(['onprem', 'link', dir, '--virtual-account', 'lab', '--token', TOKEN])
+    onPrem = await startServer(dir)
+    // polled (bounded); a read may meet the server's write lock: it is read again
+    const read = (): Promise<Awaited<ReturnType<typeof serverStatus>> | null> => serverStatus(dir).catch(() => null)
+    let status = await read()
+    for (let i = 0; i < 150 && !status?.sync?.lastSyncAt; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      status = await read()
+    }
+    assert.ok(status?.sync?.lastSyncAt, `no synchronization: ${onPrem.stderr()}`)
+    assert.is(status?.sync?.overdue, false)
+    assert.ok(onPrem.stderr().includes('On-Prem synchronized with its CSSM (request 1)'), onPrem.stderr())
+  } finally {
+    await onPrem?.stop()
+    await cssm.stop()
+  }
+})
+
 test.run()
