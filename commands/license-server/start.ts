@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {startSyncTimer} from '../../src/server/onprem-client.js'
 import {XwayCommand} from '../../src/cli/base.js'
 import {startLicenseServerCluster} from '../../src/server/cluster.js'
 import {startLicenseServer} from '../../src/server/http.js'
@@ -37,6 +38,8 @@ export default class LicenseServerStart extends XwayCommand<StartResult> {
     const server = flags.workers > 1
       ? await startLicenseServerCluster(args.dir, {...options, workers: flags.workers})
       : await startLicenseServer(args.dir, options)
+    // a connected On-Prem synchronizes with its CSSM at its interval while it runs
+    const syncTimer = startSyncTimer(args.dir)
     const ready = `listening on ${server.url}\n`
     if (this.jsonEnabled()) process.stderr.write(ready)
     else process.stdout.write(ready)
@@ -49,6 +52,7 @@ export default class LicenseServerStart extends XwayCommand<StartResult> {
       process.on('SIGINT', stop)
       process.on('SIGTERM', stop)
     })
+    syncTimer?.stop()
     await server.close()
     this.say('stopped')
     const {requests, errors, byWorker} = server.stats

@@ -118,7 +118,7 @@ function dirOf(target: AdminTarget): string {
   return typeof target === 'string' ? target : target.dir
 }
 
-async function withStore<T>(target: AdminTarget, fn: (store: LicenseStore) => Promise<T>): Promise<T> {
+export async function withStore<T>(target: AdminTarget, fn: (store: LicenseStore) => Promise<T>): Promise<T> {
   if (typeof target !== 'string') return fn(target.store)
   const store = await openServerStore(target)
   try {

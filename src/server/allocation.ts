@@ -11,11 +11,13 @@ export interface PoolCounters {
   inUse: number
   reserved: number
   inTransit: number
+  /** allocated to the CSSM's On-Prems (0 at an On-Prem) */
+  onPrem?: number
 }
 
-/** What nobody holds, reserves or has in transit. */
+/** What nobody holds, reserves, has in transit or was allocated to an On-Prem. */
 export function availableOf(line: PoolCounters): number {
-  return Math.max(0, line.owned - line.inUse - line.reserved - line.inTransit)
+  return Math.max(0, line.owned - line.inUse - line.reserved - line.inTransit - (line.onPrem ?? 0))
 }
 
 export interface ReportGrant {

@@ -2,10 +2,13 @@ import {createServer, type Server} from 'node:https'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Socket} from 'node:net'
 import type {TLSSocket} from 'node:tls'
-import {FailedError, UsageError, XwayError} from '../errors.js'
+import {BadInputError, FailedError, RefusedError, UsageError, XwayError} from '../errors.js'
+import {now} from '../clock.js'
 import {LicenseServerError, MAX_REQUEST_BYTES, TRANSPORT_PATH} from '../licensing/protocol.js'
 import {TLS_CIPHERS, TLS_MIN_VERSION} from '../licensing/transport-security.js'
-import {IDENTITY_CERT_DAYS, certificateStart, checkStoreOwner, loadServerFiles, openServerStore} from './admin.js'
+import {IDENTITY_CERT_DAYS, certificateStart, checkStoreOwner, loadServerFiles, openServerStore, tokenHash} from './admin.js'
+import {answerRequest} from './onprem.js'
+import {ONPREM_PATHS} from './onprem-client.js'
 import {handle, type ServerContext} from './handlers.js'
 import {identityAuthority} from './identity-certificate.js'
 import {handlePortal, isPortalPath} from './portal/portal.js'
@@ -110,6 +113,42 @@ export async function startLicenseServer(dir: string, options: ServerOptions = {
   const stats = {requests: 0, errors: 0}
   let closing = false
 
+  // the On-Prems' endpoints (SPEC 10 "On-Prem", connected): their signed requests, answered as `sync answer` does
+  const onPremEndpoint = async (path: string, req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST')
+      throw new LicenseServerError('method-not-allowed', `${path} takes POST only.`)
+    }
+    const raw = (await readBody(req, limit)).toString('utf8')
+    try {
+      if (files.config.onPrem) throw new RefusedError('This license server is an On-Prem, not a CSSM.')
+      if (path === ONPREM_PATHS.sync) {
+        sendJson(res, 200, (await answerRequest(dir, raw, 'the request')).file)
+        return
+      }
+      let body: {virtualAccount?: unknown; token?: unknown}
+      try {
+        body = JSON.parse(raw) as typeof body
+      } catch {
+        throw new BadInputError('The request body is not JSON.')
+      }
+      if (typeof body?.virtualAccount !== 'string' || typeof body.token !== 'string') throw new BadInputError('Expected {"virtualAccount", "token"}.')
+      let token
+      try {
+        token = await store.checkToken(tokenHash(body.token), now())
+      } catch (err) {
+        if (err instanceof LicenseServerError) throw new BadInputError(`The token is refused: ${err.message}`)
+        throw err
+      }
+      if (token.va !== body.virtualAccount) throw new BadInputError(`The token belongs to virtual account ${token.va}, not ${body.virtualAccount}.`)
+      sendJson(res, 200, {ok: true, virtualAccount: token.va, smartAccount: token.smartAccount})
+    } catch (err) {
+      if (!(err instanceof XwayError) || err instanceof LicenseServerError) throw err
+      stats.errors++
+      sendJson(res, err.code === 'bad-input' ? 400 : 409, {error: {code: 'bad-request', xwayCode: err.code, message: err.message}})
+    }
+  }
+
   const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     stats.requests++
     try {
@@ -117,6 +156,10 @@ export async function startLicenseServer(dir: string, options: ServerOptions = {
       if (isPortalPath(path)) {
         if (closing) res.setHeader('connection', 'close')
         await handlePortal({dir: files.dir, store}, req, res)
+        return
+      }
+      if (path === ONPREM_PATHS.sync || path === ONPREM_PATHS.link) {
+        await onPremEndpoint(path, req, res)
         return
       }
       if (path !== TRANSPORT_PATH) throw new LicenseServerError('not-found', `Nothing here: agents talk to POST ${TRANSPORT_PATH}.`)

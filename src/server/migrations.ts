@@ -177,12 +177,34 @@ CREATE TABLE IF NOT EXISTS portal_login_failures (
 CREATE INDEX IF NOT EXISTS events_by_va ON events(va, id);
 `
 
+// On-Prems of a CSSM (SPEC 10).
+const V6 = `
+ALTER TABLE licenses ADD COLUMN on_prem INTEGER NOT NULL DEFAULT 0 CHECK (on_prem >= 0);
+CREATE TABLE IF NOT EXISTS onprem_sites (
+  id TEXT PRIMARY KEY,
+  va TEXT NOT NULL REFERENCES virtual_accounts(name),
+  public_key TEXT NOT NULL,
+  last_seq INTEGER NOT NULL CHECK (last_seq >= 0),
+  linked_at TEXT NOT NULL,
+  synced_at TEXT NOT NULL,
+  usage TEXT NOT NULL,
+  instances TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS onprem_allocations (
+  site TEXT NOT NULL REFERENCES onprem_sites(id),
+  type TEXT NOT NULL CHECK (type IN ('rms', 'room', 'desktop')),
+  count INTEGER NOT NULL CHECK (count >= 0),
+  PRIMARY KEY (site, type)
+);
+`
+
 export const MIGRATIONS: readonly Migration[] = [
   {version: 1, name: 'accounts, licenses, tokens, instances, allocations, reservations, events', sql: {sqlite: V1_SQLITE, postgres: V1_POSTGRES}},
   {version: 2, name: 'agents authenticate by TLS client certificate: request nonces dropped', sql: {sqlite: V2, postgres: V2}},
   {version: 3, name: 'token uses counted from the event log: tokens.uses dropped', sql: {sqlite: V3, postgres: V3}},
   {version: 4, name: 'export-control permission of smart accounts, PAK licenses', sql: {sqlite: V4, postgres: V4}},
   {version: 5, name: 'portal users, sessions and failed logins; token description and revocation', sql: {sqlite: V5, postgres: V5}},
+  {version: 6, name: 'On-Prems of a CSSM: their links, sequence numbers, usage and the licenses allocated to them (licenses.on_prem)', sql: {sqlite: V6, postgres: V6}},
 ]
 
 /** The schema this version of xway reads and writes. */

@@ -8,7 +8,7 @@ import type {SqlDatabase, SqlRunner} from './sql.js'
 import {isCheckViolation} from './sql.js'
 import type {
   AccountView, AuthorizationRecord, EventPage, InstanceIdentity, PakConversion, PakView, InstanceView, LicenseStore, PoolLine, PoolView, RegistrationInput, RegistrationRecord,
-  PortalSession, Requester, ReservationInput, ReservationRecord, TokenRecord, TokenView,
+  PortalSession, Requester, ReservationInput, ReservationRecord, TokenRecord, TokenView, OnPremSyncInput, OnPremSyncRecord,
 } from './store.js'
 import {unknownInstance} from './store.js'
 
@@ -19,7 +19,7 @@ import {unknownInstance} from './store.js'
 // for each other. The counters are also guarded by CHECK constraints: a bug that would
 // over-allocate aborts its transaction instead of corrupting the pool.
 
-interface LicenseRow {type: LicenseType; owned: number; in_use: number; reserved: number; in_transit: number}
+interface LicenseRow {type: LicenseType; owned: number; in_use: number; reserved: number; in_transit: number; on_prem: number}
 interface InstanceRow {
   udi: string; va: string; hostname: string | null; ip: string | null; public_key: string; cert_serial: string
   export_controlled: number; registered_at: string; last_seen_at: string; status: InstanceView['status']; smart_account: string
@@ -120,7 +120,7 @@ export class SqlLicenseStore implements LicenseStore {
 
   /** The virtual account's license rows; `lock` when the transaction goes on to change them. */
   private async licenseRows(q: SqlRunner, va: string, lock: boolean): Promise<Map<LicenseType, LicenseRow>> {
-    const rows = await q.all<LicenseRow>(`SELECT type, owned, in_use, reserved, in_transit FROM licenses WHERE va = ? ORDER BY type${lock ? this.db.forUpdate() : ''}`, [va])
+    const rows = await q.all<LicenseRow>(`SELECT type, owned, in_use, reserved, in_transit, on_prem FROM licenses WHERE va = ? ORDER BY type${lock ? this.db.forUpdate() : ''}`, [va])
     return new Map(rows.map((r) => [r.type, r]))
   }
 
@@ -128,7 +128,7 @@ export class SqlLicenseStore implements LicenseStore {
     const available = zeroCounts()
     for (const type of LICENSE_TYPES) {
       const r = rows.get(type)
-      if (r) available[type] = availableOf({owned: r.owned, inUse: r.in_use, reserved: r.reserved, inTransit: r.in_transit})
+      if (r) available[type] = availableOf({owned: r.owned, inUse: r.in_use, reserved: r.reserved, inTransit: r.in_transit, onPrem: r.on_prem})
     }
     return available
   }
@@ -176,8 +176,8 @@ export class SqlLicenseStore implements LicenseStore {
     return {
       virtualAccount: va,
       licenses: LICENSE_TYPES.map((type): PoolLine => {
-        const r = rows.get(type) ?? {type, owned: 0, in_use: 0, reserved: 0, in_transit: 0}
-        const counters = {owned: r.owned, inUse: r.in_use, reserved: r.reserved, inTransit: r.in_transit}
+        const r = rows.get(type) ?? {type, owned: 0, in_use: 0, reserved: 0, in_transit: 0, on_prem: 0}
+        const counters = {owned: r.owned, inUse: r.in_use, reserved: r.reserved, inTransit: r.in_transit, onPrem: r.on_prem}
         return {type, ...counters, available: availableOf(counters), shortage: shortages[type]}
       }),
     }
@@ -465,7 +465,7 @@ export class SqlLicenseStore implements LicenseStore {
         if (r.reserved !== (res.get(type)?.reserved ?? 0)) problems.push(`${type}: reserved ${r.reserved} but reservations sum to ${res.get(type)?.reserved ?? 0}`)
         if (r.in_transit !== (res.get(type)?.in_transit ?? 0)) problems.push(`${type}: in_transit ${r.in_transit} but reservations sum to ${res.get(type)?.in_transit ?? 0}`)
         if (r.in_use < 0 || r.reserved < 0 || r.in_transit < 0) problems.push(`${type}: negative count`)
-        if (r.in_use + r.reserved + r.in_transit > r.owned) problems.push(`${type}: over-allocated`)
+        if (r.in_use + r.reserved + r.in_transit + r.on_prem > r.owned) problems.push(`${type}: over-allocated`)
       }
       return {ok: problems.length === 0, problems}
     })
@@ -742,6 +742,97 @@ export class SqlLicenseStore implements LicenseStore {
       await this.recomputeReserved(q, existing.virtualAccount)
       await this.event(q, at, 'reservation-confirmed', existing.virtualAccount, udi, {timestamp})
       return {reservation: (await this.reservationIn(q, 'udi', udi, false))!, alreadyConfirmed: false}
+    })
+  }
+
+  // ---------------------------------------------------------------- On-Prem synchronization
+
+  onPremSync(input: OnPremSyncInput): Promise<OnPremSyncRecord> {
+    return this.write(async (q) => {
+      const site = await q.get<{va: string; public_key: string; last_seq: number}>(`SELECT s.va, s.public_key, s.last_seq FROM onprem_sites s WHERE s.id = ?${this.db.forUpdate('s')}`, [input.site])
+      const iso = input.at.toISOString()
+      let linked = false
+      if (!site) {
+        if (input.tokenHash === null) {
+          throw new BadInputError(`This On-Prem (${input.site.slice(0, 16)}…) is not linked to this CSSM, and its request holds no token.`, {
+            actions: ['At the On-Prem: `xway license-server onprem link DIR --virtual-account VA --token T` with a token of this CSSM, then export a new request.'],
+          })
+        }
+        let token: TokenRecord
+        try {
+          token = await this.token(q, input.tokenHash, input.at)
+        } catch (err) {
+          if (err instanceof LicenseServerError) throw new BadInputError(`The On-Prem's token is refused: ${err.message}`)
+          throw err
+        }
+        if (token.va !== input.virtualAccount) throw new BadInputError(`The On-Prem's token belongs to virtual account ${token.va}, not ${input.virtualAccount}.`)
+        await q.run('INSERT INTO onprem_sites (id, va, public_key, last_seq, linked_at, synced_at, usage, instances) VALUES (?, ?, ?, 0, ?, ?, ?, ?)',
+          [input.site, input.virtualAccount, input.publicKey, iso, iso, '{}', '[]'])
+        await this.event(q, input.at, 'onprem-linked', input.virtualAccount, null, {site: input.site, token: token.id})
+        linked = true
+      } else {
+        if (site.va !== input.virtualAccount) throw new BadInputError(`This On-Prem is linked to virtual account ${site.va}, not ${input.virtualAccount}.`)
+        if (!sameKey(site.public_key, input.publicKey)) throw new BadInputError('This request is signed by another key than the one the On-Prem was linked with.')
+      }
+      const last = Number(site?.last_seq ?? 0)
+      if (input.sequence <= last) {
+        throw new BadInputError(`This request (sequence ${input.sequence}) is ${input.sequence === last ? 'already answered (replayed)' : 'older than the last answered'}: the last request of this On-Prem answered was ${last}.`, {
+          actions: ['At the On-Prem, export a new request (`xway license-server sync export DIR -o REQUEST`).'],
+        })
+      }
+      const va = await this.requireVa(q, input.virtualAccount)
+      const rows = await this.licenseRows(q, input.virtualAccount, true)
+      const free = SqlLicenseStore.available(rows)
+      const held = countsOf(await q.all<{type: LicenseType; n: number}>('SELECT type, count AS n FROM onprem_allocations WHERE site = ?', [input.site]))
+      const licenses = zeroCounts()
+      for (const type of LICENSE_TYPES) {
+        licenses[type] = Math.min(input.requested[type], held[type] + free[type])
+        const delta = licenses[type] - held[type]
+        if (delta !== 0) {
+          try {
+            await q.run('UPDATE licenses SET on_prem = on_prem + ? WHERE va = ? AND type = ?', [delta, input.virtualAccount, type])
+          } catch (err) {
+            if (isCheckViolation(err)) throw new LicenseServerError('internal', 'The pool would go negative; the synchronization was not applied.')
+            throw err
+          }
+        }
+        await q.run('INSERT INTO onprem_allocations (site, type, count) VALUES (?, ?, ?) ON CONFLICT (site, type) DO UPDATE SET count = excluded.count', [input.site, type, licenses[type]])
+      }
+      await q.run('UPDATE onprem_sites SET last_seq = ?, synced_at = ?, usage = ?, instances = ? WHERE id = ?',
+        [input.sequence, iso, JSON.stringify(input.usage), JSON.stringify(input.instances), input.site])
+      await this.event(q, input.at, 'onprem-synchronized', input.virtualAccount, null, {site: input.site, sequence: input.sequence, usage: input.usage, allocated: licenses})
+      return {smartAccount: va.smart_account, virtualAccount: input.virtualAccount, licenses, linked}
+    })
+  }
+
+  onPremImport(input: {smartAccount: string; virtualAccount: string; licenses: LicenseCounts; meta: Record<string, string>; at: Date},
+    keys: string[], check: (meta: Record<string, string | null>) => void): Promise<PoolView> {
+    return this.write(async (q) => {
+      // the first write takes SQLite's write lock (PostgreSQL: the meta rows' locks) before the check
+      await q.run(`INSERT INTO meta (key, value) VALUES ('onpremImportLock', '') ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
+      const current: Record<string, string | null> = {}
+      for (const key of keys) current[key] = (await q.get<{value: string}>(`SELECT value FROM meta WHERE key = ?${this.db.forUpdate()}`, [key]))?.value ?? null
+      check(current)
+      const iso = input.at.toISOString()
+      const existing = await q.get<{smart_account: string}>('SELECT smart_account FROM virtual_accounts WHERE name = ?', [input.virtualAccount])
+      if (!existing) {
+        await q.run('INSERT INTO smart_accounts (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING', [input.smartAccount, iso])
+        await q.run('INSERT INTO virtual_accounts (name, smart_account, created_at) VALUES (?, ?, ?)', [input.virtualAccount, input.smartAccount, iso])
+        for (const type of LICENSE_TYPES) await q.run('INSERT INTO licenses (va, type) VALUES (?, ?)', [input.virtualAccount, type])
+        await this.event(q, input.at, 'account-created', input.virtualAccount, null, {smartAccount: input.smartAccount, fromCssm: true})
+      }
+      const rows = await this.licenseRows(q, input.virtualAccount, true)
+      for (const type of LICENSE_TYPES) {
+        const r = rows.get(type)!
+        // what units already hold stays counted: the pool never goes below it
+        const owned = Math.max(input.licenses[type], r.in_use + r.reserved + r.in_transit)
+        await q.run('UPDATE licenses SET owned = ? WHERE va = ? AND type = ?', [owned, input.virtualAccount, type])
+      }
+      for (const [key, value] of Object.entries(input.meta)) {
+        await q.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value])
+      }
+      await this.event(q, input.at, 'onprem-imported', input.virtualAccount, null, {licenses: input.licenses})
+      return this.poolOf(q, input.virtualAccount)
     })
   }
 }

@@ -18,6 +18,8 @@ export interface PoolLine {
   inUse: number
   reserved: number
   inTransit: number
+  /** allocated to On-Prems of this CSSM at their synchronizations (always 0 at an On-Prem) */
+  onPrem: number
   available: number
   shortage: number
 }
@@ -192,6 +194,29 @@ export interface PortalSession {
   lastSeenAt: string
 }
 
+/** A synchronization request of an On-Prem, as the CSSM records it (its signature already verified). */
+export interface OnPremSyncInput {
+  /** SHA-256 of the On-Prem's public key (DER), hex */
+  site: string
+  publicKey: string
+  sequence: number
+  virtualAccount: string
+  /** SHA-256 of the token the On-Prem was linked with; needed only on first use */
+  tokenHash: string | null
+  usage: LicenseCounts
+  instances: unknown
+  requested: LicenseCounts
+  at: Date
+}
+
+export interface OnPremSyncRecord {
+  smartAccount: string
+  virtualAccount: string
+  /** what the On-Prem holds from now on */
+  licenses: LicenseCounts
+  linked: boolean
+}
+
 export interface LicenseStore {
   readonly kind: 'sqlite' | 'postgres'
   close(): Promise<void>
@@ -262,6 +287,21 @@ export interface LicenseStore {
   authorizeReservation(input: ReservationInput, sign: (timestamp: number) => string): Promise<ReservationRecord>
   /** The unit installed the code with this timestamp: its counts become the reserved ones. */
   confirmReservation(udi: string, timestamp: number, at: Date): Promise<{reservation: ReservationRecord; alreadyConfirmed: boolean}>
+
+  /**
+   * CSSM: one synchronization of an On-Prem, in one transaction: links it on first use (by
+   * its token), refuses a sequence not newer than the last answered, records its usage, and
+   * sets what it holds of the virtual account's pool (licenses.on_prem) to what it asks, as
+   * far as the pool allows.
+   */
+  onPremSync(input: OnPremSyncInput): Promise<OnPremSyncRecord>
+  /**
+   * On-Prem: the CSSM's allocation becomes the pool of the virtual account (created if
+   * missing), and the meta keys are set, in one transaction; `check` sees the current meta
+   * values of `keys` first and throws to refuse.
+   */
+  onPremImport(input: {smartAccount: string; virtualAccount: string; licenses: LicenseCounts; meta: Record<string, string>; at: Date},
+    keys: string[], check: (meta: Record<string, string | null>) => void): Promise<PoolView>
 }
 
 export type DatabaseConfig =

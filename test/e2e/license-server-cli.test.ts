@@ -51,9 +51,9 @@ test('account create, licenses add, token create, pool and instances give the SP
   assert.equal(pool.json, {
     virtualAccount: 'lab',
     licenses: [
-      {type: 'rms', owned: 25, inUse: 0, reserved: 0, inTransit: 0, available: 25, shortage: 0},
-      {type: 'room', owned: 0, inUse: 0, reserved: 0, inTransit: 0, available: 0, shortage: 0},
-      {type: 'desktop', owned: 0, inUse: 0, reserved: 0, inTransit: 0, available: 0, shortage: 0},
+      {type: 'rms', owned: 25, inUse: 0, reserved: 0, inTransit: 0, onPrem: 0, available: 25, shortage: 0},
+      {type: 'room', owned: 0, inUse: 0, reserved: 0, inTransit: 0, onPrem: 0, available: 0, shortage: 0},
+      {type: 'desktop', owned: 0, inUse: 0, reserved: 0, inTransit: 0, onPrem: 0, available: 0, shortage: 0},
     ],
   })
   const list = xwayJson(['license-server', 'instances', DIR])

@@ -96,7 +96,7 @@ test('register → authorize → out-of-compliance → deregister against a real
   assert.equal(short.licenses.map((l) => [l.type, l.granted, l.shortage, l.status]),
     [['rms', 0, 1, 'out-of-compliance'], ['room', 1, 0, 'authorized'], ['desktop', 0, 0, 'no-licenses-in-use']])
   const pool = xwayJson(['license-server', 'pool', SERVER.dir, '--virtual-account', 'lab']).json
-  assert.equal(pool.licenses[0], {type: 'rms', owned: 10, inUse: 7, reserved: 0, inTransit: 0, available: 3, shortage: 1})
+  assert.equal(pool.licenses[0], {type: 'rms', owned: 10, inUse: 7, reserved: 0, inTransit: 0, onPrem: 0, available: 3, shortage: 1})
   assert.is((await authorize(options, b, {})).status, 'no-licenses-in-use')
 
   const dereg = await agentCall<{status: string; released: Record<string, number>}>(options, a, {method: 'deregister'})

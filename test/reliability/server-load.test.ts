@@ -84,7 +84,7 @@ test(`50 concurrent agents against a pool too small for all: no over-allocation,
     assert.is(l.inUse, granted, `${type}: inUse is the sum of what the replies granted`)
     assert.is(l.shortage, shortage, `${type}: shortage is the sum of what the replies lacked`)
     assert.ok(l.inUse <= l.owned, `${type}: inUse ${l.inUse} <= owned ${l.owned}`)
-    assert.is(l.available, l.owned - l.inUse - l.reserved - l.inTransit)
+    assert.is(l.available, l.owned - l.inUse - l.reserved - l.inTransit - l.onPrem)
   }
   assert.is(line('desktop').owned, 3, 'the admin writes made during the load all landed')
   const statuses = last.map((r) => r!.status)

@@ -45,7 +45,7 @@ async function checkStore(): Promise<Map<string, {status: string; licenses: Reco
     assert.ok(consistency.ok, consistency.problems.join('; '))
     for (const l of (await store.pool('lab')).licenses) {
       assert.ok(l.inUse >= 0 && l.reserved >= 0 && l.inTransit >= 0, `${l.type}: no negative count`)
-      assert.ok(l.inUse + l.reserved + l.inTransit <= l.owned, `${l.type}: not over-allocated`)
+      assert.ok(l.inUse + l.reserved + l.inTransit + l.onPrem <= l.owned, `${l.type}: not over-allocated`)
     }
     return new Map((await store.instances('lab')).map((i) => [i.udi, {status: i.status, licenses: i.licenses}]))
   } finally {

@@ -109,7 +109,7 @@ function contract(backend: Backend): void {
     const p = await pool(DIR, {virtualAccount: va})
     assert.is(p.virtualAccount, va)
     assert.equal(p.licenses.map((l) => l.type), ['rms', 'room', 'desktop'])
-    assert.equal(Object.keys(p.licenses[0]!), ['type', 'owned', 'inUse', 'reserved', 'inTransit', 'available', 'shortage'])
+    assert.equal(Object.keys(p.licenses[0]!), ['type', 'owned', 'inUse', 'reserved', 'inTransit', 'onPrem', 'available', 'shortage'])
     assert.ok(p.licenses.every((l) => l.owned === 0 && l.available === 0))
   })
 
@@ -152,8 +152,8 @@ function contract(backend: Backend): void {
     assert.equal(r.licenses.map((l) => [l.type, l.requested, l.granted, l.shortage, l.status]), [
       ['rms', 5, 0, 1, 'out-of-compliance'], ['room', 1, 1, 0, 'authorized'], ['desktop', 0, 0, 0, 'no-licenses-in-use'],
     ])
-    assert.equal(await line(va, 'rms'), {type: 'rms', owned: 10, inUse: 6, reserved: 0, inTransit: 0, available: 4, shortage: 1})
-    assert.equal(await line(va, 'room'), {type: 'room', owned: 3, inUse: 2, reserved: 0, inTransit: 0, available: 1, shortage: 0})
+    assert.equal(await line(va, 'rms'), {type: 'rms', owned: 10, inUse: 6, reserved: 0, inTransit: 0, onPrem: 0, available: 4, shortage: 1})
+    assert.equal(await line(va, 'room'), {type: 'room', owned: 3, inUse: 2, reserved: 0, inTransit: 0, onPrem: 0, available: 1, shortage: 0})
     const listed = (await store.instances(va)).find((i) => i.udi === b.udi)!
     assert.equal([listed.status, listed.licenses], ['out-of-compliance', {rms: 0, room: 1, desktop: 0}])
     // once a gives rms back, b's next report fits
