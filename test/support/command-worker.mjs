@@ -9,6 +9,15 @@ const {root, flag, reply} = workerData
 const signal = new Int32Array(flag)
 
 let handledExit
+// what a run left unhandled: a process would end with it, so the run reports it (and the worker lives on)
+let stray = []
+process.on('uncaughtException', (error) => stray.push(`uncaught: ${error?.stack ?? error}`))
+process.on('unhandledRejection', (error) => stray.push(`unhandled rejection: ${error?.stack ?? error}`))
+// a worker that ends for any reason says so at once, rather than leaving the test to wait out its limit
+process.on('exit', () => {
+  Atomics.store(signal, 0, 2)
+  Atomics.notify(signal, 0)
+})
 // loaded before the first run; a failure to load is the answer to every request
 const ready = (async () => {
   const oclif = await import('@oclif/core')
@@ -68,6 +77,10 @@ parentPort.on('message', async (request) => {
     result = await runOne(request)
   } catch (error) {
     result = {code: -1, stdout: '', stderr: String(error?.stack ?? error)}
+  }
+  if (stray.length > 0) {
+    result = {...result, code: result.code === 0 ? 1 : result.code, stderr: `${result.stderr}${stray.join('\n')}\n`}
+    stray = []
   }
   reply.postMessage(result)
   Atomics.store(signal, 0, 1)

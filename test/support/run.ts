@@ -89,19 +89,33 @@ function startWorker(): CommandWorker {
   return {worker, flag, port: port1}
 }
 
+/** Commands that change nothing: run again spawned when the worker gave no answer. */
+const READ_ONLY = new Set(['image:inspect', 'image:verify', 'image:diff', 'licensing:status', 'license-server:pool', 'license-server:status'])
+
 function runInProcess(args: string[], options: RunOptions): RunResult {
   commandWorker ??= startWorker()
   const {worker, flag, port} = commandWorker
   Atomics.store(flag, 0, 0)
   worker.postMessage({args, env: {...process.env, XWAY_DEBUG: '', ...options.env}, input: options.input ?? ''})
+  const started = Date.now()
   const waited = Atomics.wait(flag, 0, 0, options.timeoutMs ?? 120_000)
-  const reply = receiveMessageOnPort(port)?.message as {code: number; stdout: string; stderr: string} | undefined
-  if (waited === 'timed-out' || !reply) {
-    void worker.terminate()
-    commandWorker = undefined
-    return {code: -1, stdout: reply?.stdout ?? '', stderr: `${reply?.stderr ?? ''}xway ${args.join(' ')}: no answer in process within the time limit\n`, json: undefined}
+  let reply = receiveMessageOnPort(port)?.message as {code: number; stdout: string; stderr: string} | undefined
+  // the reply is posted before the flag is set; should it not be visible yet, give it a moment (bounded)
+  for (let i = 0; !reply && waited !== 'timed-out' && Atomics.load(flag, 0) === 1 && i < 100; i++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10)
+    reply = receiveMessageOnPort(port)?.message as typeof reply
   }
-  return {...reply, json: parse(reply.stdout)}
+  if (reply) return {...reply, json: parse(reply.stdout)}
+  void worker.terminate()
+  commandWorker = undefined
+  const why = waited === 'timed-out' ? 'no answer within the time limit' : Atomics.load(flag, 0) === 2 ? 'the worker ended' : 'no reply'
+  const note = `xway ${args.join(' ')}: in process, ${why} after ${Date.now() - started} ms`
+  const command = fastCommand(args, manifest)
+  if (command && READ_ONLY.has(command.id)) {
+    process.stderr.write(`${note}; run again in a process of its own\n`)
+    return runSpawned(args, options)
+  }
+  return {code: -1, stdout: '', stderr: `${note}\n`, json: undefined}
 }
 
 function runSpawned(args: string[], options: RunOptions): RunResult {
