@@ -118,3 +118,16 @@ export function stringOf(node: DerNode): string {
   }
   return node.content.toString('latin1')
 }
+
+function lengthBytes(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n])
+  const bytes: number[] = []
+  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff)
+  return Buffer.from([0x80 | bytes.length, ...bytes])
+}
+
+/** One DER element (definite length) of `tag` around `content`: the writer's one piece. */
+export function tlv(tag: number, ...content: Buffer[]): Buffer {
+  const body = Buffer.concat(content)
+  return Buffer.concat([Buffer.from([tag]), lengthBytes(body.length), body])
+}

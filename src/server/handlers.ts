@@ -1,4 +1,4 @@
-import {createPublicKey, randomBytes, type KeyObject} from 'node:crypto'
+import {randomBytes} from 'node:crypto'
 import {isIP} from 'node:net'
 import type {TLSSocket} from 'node:tls'
 import {now} from '../clock.js'
@@ -8,7 +8,8 @@ import {
   LicenseServerError,
   type AuthorizeReply, type DeregisterReply, type PingReply, type ProductInfo, type RegisterReply, type RenewRegistrationReply,
 } from '../licensing/protocol.js'
-import {canonicalPublicKey, identityOfCertificate} from '../licensing/transport-security.js'
+import {rsaPublicKeyFromPem, type RsaPublicKey} from '../crypto/rsa-public-key.js'
+import {identityOfCertificate} from '../licensing/transport-security.js'
 import {IDENTITY_CERT_DAYS, certificateStart, tokenHash} from './admin.js'
 import {issueIdentityCertificate, MAX_NAME_LENGTH, type IdentityIssuer} from './identity-certificate.js'
 import {unknownInstance, type LicenseStore, type Requester} from './store.js'
@@ -28,16 +29,16 @@ function badRequest(message: string): LicenseServerError {
   return new LicenseServerError('bad-request', message)
 }
 
-function parsePublicKey(pem: unknown): KeyObject {
+function parsePublicKey(pem: unknown): RsaPublicKey {
   if (typeof pem !== 'string' || pem.length > 8192) throw badRequest('params.publicKey must be a PEM public key.')
-  let key: KeyObject
+  let key: RsaPublicKey
   try {
-    key = createPublicKey(pem)
-  } catch {
-    throw badRequest('params.publicKey is not a PEM public key.')
+    key = rsaPublicKeyFromPem(pem)
+  } catch (err) {
+    if (/not a PEM public key/.test((err as Error).message)) throw badRequest('params.publicKey is not a PEM public key.')
+    throw badRequest('params.publicKey must be an RSA key of 2048 to 8192 bits (the identity certificate is issued for it).')
   }
-  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
-  if (key.asymmetricKeyType !== 'rsa' || bits < 2048 || bits > 8192) {
+  if (key.bits < 2048 || key.bits > 8192) {
     throw badRequest('params.publicKey must be an RSA key of 2048 to 8192 bits (the identity certificate is issued for it).')
   }
   return key
@@ -122,9 +123,9 @@ function newSerial(): Buffer {
 
 const serialText = (serial: Buffer): string => serial.toString('hex').toUpperCase()
 
-function identityCertificate(ctx: ServerContext, udi: string, organization: string, key: KeyObject, serial = newSerial()): {pem: string; serial: string} {
+function identityCertificate(ctx: ServerContext, udi: string, organization: string, key: RsaPublicKey, serial = newSerial()): {pem: string; serial: string} {
   const pem = issueIdentityCertificate(ctx.issuer, {
-    commonName: udi, organization: organization.slice(0, MAX_NAME_LENGTH), subjectKey: key, serial, notBefore: certificateStart(), days: IDENTITY_CERT_DAYS,
+    commonName: udi, organization: organization.slice(0, MAX_NAME_LENGTH), subjectKey: {spki: key.spki, keyId: key.keyId}, serial, notBefore: certificateStart(), days: IDENTITY_CERT_DAYS,
   })
   return {pem, serial: serialText(serial)}
 }
@@ -157,7 +158,7 @@ async function register(ctx: ServerContext, params: Record<string, unknown>): Pr
   // costs no certificate, and the smart account it names is the one the transaction read
   const serial = newSerial()
   const record = await ctx.store.register({
-    tokenHash: tokenHash(token), udi, publicKey: canonicalPublicKey(key), certSerial: serialText(serial), product: info, hostname, ip,
+    tokenHash: tokenHash(token), udi, publicKey: key.pem, certSerial: serialText(serial), product: info, hostname, ip,
     force: params.force === true, at,
   })
   const cert = identityCertificate(ctx, udi, record.smartAccount, key, serial)
@@ -181,7 +182,7 @@ async function renewRegistration(ctx: ServerContext, params: Record<string, unkn
   const identity = await ctx.store.identity(who.udi)
   if (!identity) throw unknownInstance(who.udi)
   // the new certificate is for the key that proved itself; the transaction checks it is still the registered one
-  const cert = identityCertificate(ctx, who.udi, identity.smartAccount, createPublicKey(who.publicKey))
+  const cert = identityCertificate(ctx, who.udi, identity.smartAccount, rsaPublicKeyFromPem(who.publicKey))
   const renewed = await ctx.store.renewRegistration(who, hostname, ip, cert.serial, at)
   return {
     status: 'registered', udi: who.udi, smartAccount: renewed.smartAccount, virtualAccount: renewed.va,

@@ -1,4 +1,5 @@
-import {createHash, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject} from 'node:crypto'
+import {createHash, generateKeyPairSync, KeyObject, randomBytes, sign, X509Certificate} from 'node:crypto'
+import {tlv} from '../crypto/der.js'
 import {derToPem} from '../crypto/x509.js'
 import {BadInputError} from '../errors.js'
 
@@ -20,18 +21,6 @@ import {BadInputError} from '../errors.js'
 // and every copy of the folder, and by the same process after a restart.
 
 const DAY_MS = 24 * 60 * 60 * 1000
-
-function length(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n])
-  const bytes: number[] = []
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff)
-  return Buffer.from([0x80 | bytes.length, ...bytes])
-}
-
-function tlv(tag: number, ...content: Buffer[]): Buffer {
-  const body = Buffer.concat(content)
-  return Buffer.concat([Buffer.from([tag]), length(body.length), body])
-}
 
 const seq = (...content: Buffer[]): Buffer => tlv(0x30, ...content)
 const set = (...content: Buffer[]): Buffer => tlv(0x31, ...content)
@@ -67,6 +56,16 @@ function keyIdentifier(publicKey: KeyObject): Buffer {
   const bitString = elements(publicKey.export({type: 'spki', format: 'der'}))[1]!
   const {start} = header(bitString, 0)
   return createHash('sha1').update(bitString.subarray(start + 1)).digest()
+}
+
+/** The subject's key as a certificate holds it: its SubjectPublicKeyInfo (DER) and key identifier. */
+export interface SubjectKey {
+  spki: Buffer
+  keyId: Buffer
+}
+
+function subjectKeyOf(key: KeyObject | SubjectKey): SubjectKey {
+  return key instanceof KeyObject ? {spki: key.export({type: 'spki', format: 'der'}), keyId: keyIdentifier(key)} : key
 }
 
 function signatureAlgorithm(key: KeyObject): Buffer {
@@ -136,7 +135,7 @@ function name(organization: string, commonName: string): Buffer {
   return seq(set(seq(OID_ORGANIZATION, utf8(organization))), set(seq(OID_COMMON_NAME, utf8(commonName))))
 }
 
-function certificate(issuer: IdentityIssuer, tbsParts: {serial: Buffer; notBefore: Date; days: number; subject: Buffer; subjectKey: KeyObject; extensions: Buffer[]}): string {
+function certificate(issuer: IdentityIssuer, tbsParts: {serial: Buffer; notBefore: Date; days: number; subject: Buffer; subjectKey: SubjectKey; extensions: Buffer[]}): string {
   const algorithm = signatureAlgorithm(issuer.key)
   const notAfter = new Date(tbsParts.notBefore.getTime() + tbsParts.days * DAY_MS)
   const tbs = seq(
@@ -146,7 +145,7 @@ function certificate(issuer: IdentityIssuer, tbsParts: {serial: Buffer; notBefor
     issuer.nameDer,
     seq(time(tbsParts.notBefore), time(notAfter)),
     tbsParts.subject,
-    tbsParts.subjectKey.export({type: 'spki', format: 'der'}),
+    tbsParts.subjectKey.spki,
     tlv(0xa3, seq(...tbsParts.extensions)),
   )
   const signature = sign('sha256', tbs, issuer.key)
@@ -163,7 +162,7 @@ export function identityAuthority(lab: {caPem: string; caKey: KeyObject}, option
   serial[0] = (serial[0]! & 0x7f) | 0x40
   const root = identityIssuer(lab.caPem, lab.caKey)
   const pem = certificate(root, {
-    serial, notBefore: options.notBefore, days: options.days, subject: name('xway lab', 'xway lab identity CA'), subjectKey: publicKey,
+    serial, notBefore: options.notBefore, days: options.days, subject: name('xway lab', 'xway lab identity CA'), subjectKey: subjectKeyOf(publicKey),
     extensions: [
       CA_BASIC_CONSTRAINTS,
       CA_KEY_USAGE,
@@ -179,7 +178,8 @@ export interface IdentityCertificateInput {
   commonName: string
   /** the smart account (at most 64 characters) */
   organization: string
-  subjectKey: KeyObject
+  /** a KeyObject, or the key as rsa-public-key.ts read it (no OpenSSL encoding on the hot path) */
+  subjectKey: KeyObject | SubjectKey
   serial: Buffer
   notBefore: Date
   days: number
@@ -198,13 +198,14 @@ export function issueIdentityCertificate(issuer: IdentityIssuer, input: Identity
       throw new BadInputError(`A certificate ${label} is 1 to ${MAX_NAME_LENGTH} printable characters, not ${JSON.stringify(value)}.`)
     }
   }
+  const subjectKey = subjectKeyOf(input.subjectKey)
   const pem = certificate(issuer, {
-    serial: input.serial, notBefore: input.notBefore, days: input.days, subject: name(input.organization, input.commonName), subjectKey: input.subjectKey,
+    serial: input.serial, notBefore: input.notBefore, days: input.days, subject: name(input.organization, input.commonName), subjectKey,
     extensions: [
       BASIC_CONSTRAINTS,
       KEY_USAGE,
       EXT_KEY_USAGE,
-      seq(OID_SUBJECT_KEY_ID, octets(octets(keyIdentifier(input.subjectKey)))),
+      seq(OID_SUBJECT_KEY_ID, octets(octets(subjectKey.keyId))),
       seq(OID_AUTHORITY_KEY_ID, octets(seq(tlv(0x80, issuer.keyIdentifier)))),
     ],
   })
