@@ -6,7 +6,7 @@ import {TRANSPORT_PATH} from '../licensing/protocol.js'
 import {openServingStore, type RunningServer, type ServerOptions} from './http.js'
 
 // `license-server start DIR --workers N`: N processes serve one port (node:cluster: the
-// primary holds the listening socket and hands each new connection to a worker). The
+// primary opens the listening socket, and every worker accepts connections on it). The
 // primary applies the migrations once, then forks the workers; each opens its own store
 // (SQLite: the same file; PostgreSQL: its own connections) and serves. A worker that dies
 // (kill -9 included) is replaced; what it had committed stays, what it had not is rolled
@@ -52,6 +52,10 @@ export async function startLicenseServerCluster(dir: string, options: ClusterOpt
   await (await openServingStore(dir)).close()
 
   const ticketKeys = randomBytes(48).toString('base64')
+  // the workers accept connections themselves from the one listening socket (the kernel hands
+  // each to one of them): the primary's round robin would pass every connection over IPC,
+  // which cost the workers about a tenth of their time
+  cluster.schedulingPolicy = cluster.SCHED_NONE
   cluster.setupPrimary({exec: workerModule(), args: [], execArgv: process.execArgv})
   const stats = {requests: 0, errors: 0, byWorker: [] as number[]}
   const workers = new Set<Worker>()
