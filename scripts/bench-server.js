@@ -12,7 +12,8 @@
 // ratios SPEC 8 sets: each server ≥ 0.7× bare, PostgreSQL with 2 workers ≥ SQLite with 1.
 // Agent keys are generated before the timed part.
 // Needs the build (dist/) and PostgreSQL (XWAY_PG_BIN, default /usr/lib/postgresql/15/bin).
-// Usage: node scripts/bench-server.js [--agents 50] [--seconds 3] [--rounds 3]
+// Usage: node scripts/bench-server.js [--agents 50] [--seconds 3] [--rounds 3] [--profile DIR]
+// --profile DIR: the servers write V8 CPU profiles (.cpuprofile) into DIR when they stop.
 import {spawn} from 'node:child_process'
 import {generateKeyPair} from 'node:crypto'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
@@ -27,6 +28,8 @@ import {arg, bin, dist, median, root} from './bench-lib.js'
 const AGENTS = arg('agents', 50)
 const SECONDS = arg('seconds', 3)
 const ROUNDS = arg('rounds', 3)
+const PROFILE = process.argv.includes('--profile') ? process.argv[process.argv.indexOf('--profile') + 1] : null
+const profiling = PROFILE ? [`--cpu-prof`, `--cpu-prof-dir=${PROFILE}`] : []
 const TARGET_RATE = 300
 const TARGET_RATIO_TO_BARE = 0.7
 
@@ -181,9 +184,9 @@ try {
   process.env.PGPASSWORD = postgres.password
   const pgFolder = await makeFolder('postgres', await postgres.createDatabase('bench'))
 
-  const bare = await serve(['--input-type=module', '-e', BARE, sqlite.dir])
-  const one = await serve([bin, 'license-server', 'start', sqlite.dir, '--port', '0'])
-  const two = await serve([bin, 'license-server', 'start', pgFolder.dir, '--port', '0', '--workers', '2'])
+  const bare = await serve([...profiling, '--input-type=module', '-e', BARE, sqlite.dir])
+  const one = await serve([...profiling, bin, 'license-server', 'start', sqlite.dir, '--port', '0'])
+  const two = await serve([...profiling, bin, 'license-server', 'start', pgFolder.dir, '--port', '0', '--workers', '2'])
   const configs = [
     {name: 'bare HTTPS, 1 process', send: () => post(bare.url, sqlite.ca, '{"method":"ping","params":{}}'), phases: []},
     {name: 'SQLite, 1 worker', send: (agent) => post(one.url, sqlite.ca, registration(agent, sqlite.token)), phases: []},

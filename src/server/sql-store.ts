@@ -2,6 +2,7 @@ import {BadInputError, RefusedError} from '../errors.js'
 import {LICENSE_TYPES, zeroCounts, type LicenseCounts, type LicenseType} from '../licensing/license-types.js'
 import {LicenseServerError, type ExportControlled} from '../licensing/protocol.js'
 import {canonicalPublicKey} from '../licensing/transport-security.js'
+import {RegistrationBatcher} from './registration-batch.js'
 import {availableOf, checkReservationFits, grantReport, reservationHolding} from './allocation.js'
 import {schemaVersionOf} from './migrations.js'
 import type {SqlDatabase, SqlRunner} from './sql.js'
@@ -73,8 +74,12 @@ function sameKey(stored: string, presented: string): boolean {
 export class SqlLicenseStore implements LicenseStore {
   readonly kind: 'sqlite' | 'postgres'
 
+  /** PostgreSQL only: SQLite cannot write inside WITH, and has no round trips to save */
+  private readonly batcher: RegistrationBatcher | null
+
   constructor(private readonly db: SqlDatabase) {
     this.kind = db.dialect
+    this.batcher = db.dialect === 'postgres' ? new RegistrationBatcher(db) : null
   }
 
   close(): Promise<void> {
@@ -543,26 +548,13 @@ export class SqlLicenseStore implements LicenseStore {
   }
 
   async register(input: RegistrationInput): Promise<RegistrationRecord> {
-    if (this.db.dialect === 'postgres') {
-      // the common case, a new UDI with a valid unlimited token, in one statement (PostgreSQL
-      // can write inside WITH; SQLite cannot, and has no round trips to save); anything else,
-      // and every refusal with its reason, takes the transaction below
-      const at = input.at.toISOString()
-      const created = await this.db.transaction((q) => q.get<{va: string; smart_account: string; export_controlled: number}>(`WITH token AS (
-          SELECT t.id, t.va, va.smart_account, t.export_controlled FROM tokens t JOIN virtual_accounts va ON va.name = t.va
-          WHERE t.hash = ? AND t.expires_at > ? AND t.uses_left IS NULL AND t.revoked_at IS NULL),
-        created AS (
-          INSERT INTO instances (va, hostname, ip, public_key, cert_serial, product, export_controlled, token_id, registered_at, last_seen_at, udi, renewed_at, status)
-          SELECT token.va, ?, ?, ?, ?, ?, token.export_controlled, token.id, ?, ?, ?, NULL, 'registered' FROM token
-          ON CONFLICT (udi) DO NOTHING RETURNING udi, va, token_id),
-        logged AS (
-          INSERT INTO events (at, kind, va, udi, detail)
-          SELECT ?, 'registered', created.va, created.udi, json_build_object('token', created.token_id, 'hostname', CAST(? AS TEXT))::text FROM created)
-        SELECT token.va, token.smart_account, token.export_controlled FROM token JOIN created ON created.token_id = token.id`, [
-        input.tokenHash, at, input.hostname, input.ip, input.publicKey, input.certSerial, JSON.stringify(input.product), at, at, input.udi, at, input.hostname,
-      ]), {oneStatement: true})
+    if (this.batcher) {
+      // the common case, a new UDI with a valid unlimited token, in a statement shared with
+      // the registrations that arrive meanwhile (registration-batch.ts); anything else, and
+      // every refusal with its reason, takes the transaction below
+      const created = await this.batcher.register(input)
       if (created) {
-        return {udi: input.udi, smartAccount: created.smart_account, virtualAccount: created.va, exportControlled: exportText(created.export_controlled), reregistered: false}
+        return {udi: input.udi, smartAccount: created.smartAccount, virtualAccount: created.va, exportControlled: exportText(created.exportControlled), reregistered: false}
       }
     }
     return this.write(async (q) => {

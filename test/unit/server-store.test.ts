@@ -316,6 +316,29 @@ function contract(backend: Backend): void {
     assert.is(await serverCode(store.checkToken(tokenHash(limited.token), at())), 'token-used-up')
   })
 
+  it('30 registrations at once with an unlimited token: each stored once with its event; a UDI twice among them is registered once; bad tokens fail alone', async () => {
+    const va = await freshVa()
+    const {token} = await tokenCreate(DIR, {virtualAccount: va})
+    const twice = `PID:EXPWY-VE-M-K9,SN:T${String(++serial).padStart(7, '0')}`
+    const outcomes = await Promise.allSettled([
+      ...Array.from({length: 30}, () => register(token)),
+      register(token, {udi: twice, key: KEY}),
+      register(token, {udi: twice, key: OTHER_KEY}),
+      register('no-such-token'),
+    ])
+    const codes = outcomes.map((o) => (o.status === 'fulfilled' ? 'registered' : (o.reason as LicenseServerError).serverCode))
+    assert.equal(codes.slice(0, 30), Array(30).fill('registered'))
+    // the first of the two is registered, the second (another key, no force) refused
+    assert.equal(codes.slice(30), ['registered', 'already-registered', 'token-invalid'])
+    const listed = await store.instances(va)
+    assert.is(listed.length, 31)
+    assert.is(new Set(listed.map((i) => i.udi)).size, 31)
+    const registered = (await store.events({va, offset: 0, limit: 100})).events.filter((e) => e.kind === 'registered')
+    assert.is(registered.length, 31)
+    assert.equal(new Set(registered.map((e) => e.udi)), new Set(listed.map((i) => i.udi)))
+    assert.is((await store.identity(twice))?.publicKey, KEY)
+  })
+
   it('the database refuses over-allocation and negative counts even when code would try it (CHECK constraints)', async () => {
     const va = await freshVa({rms: 2})
     const attempt = async (sql: string): Promise<string> => {
