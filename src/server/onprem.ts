@@ -5,10 +5,11 @@ import {now} from '../clock.js'
 import {BadInputError, RefusedError} from '../errors.js'
 import {LICENSE_TYPES, zeroCounts, type LicenseCounts} from '../licensing/license-types.js'
 import {canonicalPublicKey} from '../licensing/transport-security.js'
+import {isUdi} from '../licensing/codes.js'
 import {
   caFingerprint, LAST_SYNC_META, loadServerFiles, parseLicenseCounts, tokenHash, withStore, type ServerFiles,
 } from './admin.js'
-import type {PoolView} from './store.js'
+import type {OnPremInstance, PoolView} from './store.js'
 
 // SPEC 10 "On-Prem": synchronization of an SSM On-Prem with its CSSM by signed files
 // (disconnected: sync export → sync answer at the CSSM → sync import) or over HTTPS
@@ -47,7 +48,7 @@ export interface SyncRequest {
   /** until the first synchronization was imported */
   token: string | null
   usage: LicenseCounts
-  instances: {udi: string; hostname: string | null; status: string; licenses: LicenseCounts}[]
+  instances: OnPremInstance[]
   requested: LicenseCounts
   createdAt: string
 }
@@ -107,6 +108,40 @@ function readText(path: string, what: string): string {
 
 function isCounts(value: unknown): value is LicenseCounts {
   return value !== null && typeof value === 'object' && LICENSE_TYPES.every((t) => Number.isSafeInteger((value as LicenseCounts)[t]) && (value as LicenseCounts)[t] >= 0)
+}
+
+/** More instances than one On-Prem reports is not a request of one. */
+const MAX_REPORTED_INSTANCES = 100_000
+const INSTANCE_STATUSES: ReadonlySet<string> = new Set(['registered', 'authorized', 'out-of-compliance', 'no-licenses-in-use', 'reserved'])
+
+function isTime(value: unknown): value is string | null {
+  return value === null || (typeof value === 'string' && value.length <= 40 && !Number.isNaN(Date.parse(value)))
+}
+
+/**
+ * The product instances a request reports, checked field by field (they are listed at the
+ * CSSM and shown by its portal); older requests without times or export control read as null.
+ */
+function reportedInstances(value: unknown[], what: string): OnPremInstance[] {
+  if (value.length > MAX_REPORTED_INSTANCES) throw refused(`${what} reports more than ${MAX_REPORTED_INSTANCES} product instances.`)
+  const seen = new Set<string>()
+  return value.map((item, n) => {
+    const i = (item ?? {}) as Record<string, unknown>
+    const registeredAt = i.registeredAt ?? null
+    const lastSeenAt = i.lastSeenAt ?? null
+    const exportControlled = i.exportControlled ?? null
+    const hostname = i.hostname ?? null
+    if (typeof item !== 'object' || item === null || !isUdi(i.udi) || i.udi.length > 64 || seen.has(i.udi) ||
+      !(hostname === null || (typeof hostname === 'string' && hostname.length <= 255 && !/[\0-\x1f]/.test(hostname))) ||
+      typeof i.status !== 'string' || !INSTANCE_STATUSES.has(i.status) || !isCounts(i.licenses) ||
+      !isTime(registeredAt) || !isTime(lastSeenAt) || !(exportControlled === null || exportControlled === 'Allowed' || exportControlled === 'Not Allowed')) {
+      throw refused(`${what}: product instance ${n + 1} of its report is not a valid one.`)
+    }
+    seen.add(i.udi)
+    const licenses = zeroCounts()
+    for (const type of LICENSE_TYPES) licenses[type] = i.licenses[type]
+    return {udi: i.udi, hostname, status: i.status as OnPremInstance['status'], licenses, registeredAt, lastSeenAt, exportControlled}
+  })
 }
 
 /** The On-Prem's identity at its CSSM: SHA-256 (hex) of its server key's public key (DER). */
@@ -203,7 +238,9 @@ export async function syncRequest(dir: string, input: {licenses?: string[]} = {}
         // by default it asks what its units use and lack, and keeps what it has
         requested[l.type] = Math.max(l.owned, usage[l.type] + l.shortage)
       }
-      instances = (await store.instances(va)).map((i) => ({udi: i.udi, hostname: i.hostname, status: i.status, licenses: i.licenses}))
+      instances = (await store.instances(va)).map((i) => ({
+        udi: i.udi, hostname: i.hostname, status: i.status, licenses: i.licenses, registeredAt: i.registeredAt, lastSeenAt: i.lastSeenAt, exportControlled: i.exportControlled,
+      }))
     }
     if (asked) for (const type of LICENSE_TYPES) requested[type] = Math.max(asked[type], usage[type])
     const payload: SyncRequest = {
@@ -241,6 +278,7 @@ export async function answerRequest(cssmDir: string, text: string, what: string)
     typeof p.virtualAccount !== 'string' || !isCounts(p.usage) || !isCounts(p.requested) || !Array.isArray(p.instances)) {
     throw refused(`${what} is not a valid On-Prem request.`)
   }
+  const instances = reportedInstances(p.instances, what)
   let id: string
   try {
     id = onPremId(p.onPrem.publicKey)
@@ -257,7 +295,7 @@ export async function answerRequest(cssmDir: string, text: string, what: string)
   const at = now()
   const record = await withStore(cssmDir, (store) => store.onPremSync({
     site: id, publicKey: canonicalPublicKey(createPublicKey(p.onPrem.publicKey)), sequence: p.sequence, virtualAccount: p.virtualAccount,
-    tokenHash: typeof p.token === 'string' ? tokenHash(p.token) : null, usage: p.usage, instances: p.instances, requested: p.requested, at,
+    tokenHash: typeof p.token === 'string' ? tokenHash(p.token) : null, usage: p.usage, instances, requested: p.requested, at,
   }))
   const response: SyncResponse = {
     kind: 'response', cssm: {caPem: files.caPem, certPem: files.serverPem}, onPremId: id, sequence: p.sequence,

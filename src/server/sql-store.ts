@@ -9,7 +9,7 @@ import type {SqlDatabase, SqlRunner} from './sql.js'
 import {isCheckViolation} from './sql.js'
 import type {
   AccountView, AuthorizationRecord, EventPage, InstanceIdentity, PakConversion, PakView, InstanceView, LicenseStore, PoolLine, PoolView, RegistrationInput, RegistrationRecord,
-  PortalSession, Requester, ReservationInput, ReservationRecord, TokenRecord, TokenView, OnPremSyncInput, OnPremSyncRecord,
+  PortalSession, Requester, ReservationInput, ReservationRecord, TokenRecord, TokenView, OnPremInstance, OnPremSyncInput, OnPremSyncRecord,
 } from './store.js'
 import {unknownInstance} from './store.js'
 
@@ -496,7 +496,7 @@ export class SqlLicenseStore implements LicenseStore {
       for (const r of registered) {
         byUdi.set(r.udi, {
           udi: r.udi, virtualAccount: r.va, hostname: r.hostname, registeredAt: r.registered_at, ip: r.ip, lastSeenAt: r.last_seen_at,
-          exportControlled: exportText(r.export_controlled), status: r.status, licenses: zeroCounts(), reservation: null,
+          exportControlled: exportText(r.export_controlled), status: r.status, licenses: zeroCounts(), reservation: null, onPrem: null,
         })
       }
       for (const a of allocations) byUdi.get(a.udi)!.licenses[a.type] = a.count
@@ -509,14 +509,28 @@ export class SqlLicenseStore implements LicenseStore {
         }
         byUdi.set(r.udi, {
           udi: r.udi, virtualAccount: r.va, hostname: null, registeredAt: r.created_at, ip: null, lastSeenAt: null,
-          exportControlled: null, status: 'reserved', licenses: zeroCounts(), reservation,
+          exportControlled: null, status: 'reserved', licenses: zeroCounts(), reservation, onPrem: null,
         })
       }
       for (const c of counts) {
         const view = byUdi.get(c.udi)
         if (view && view.status === 'reserved') view.licenses[c.type] = Math.max(c.confirmed, c.pending)
       }
-      return [...byUdi.values()]
+      // at a CSSM, the instances its On-Prems registered, as each one's last synchronization reported them
+      const sites = await q.all<{id: string; va: string; linked_at: string; instances: string}>(
+        `SELECT id, va, linked_at, instances FROM onprem_sites ${va === undefined ? '' : 'WHERE va = ?'}`, filter)
+      sites.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      const atOnPrems: InstanceView[] = []
+      for (const site of sites) {
+        for (const i of JSON.parse(site.instances) as OnPremInstance[]) {
+          atOnPrems.push({
+            udi: i.udi, virtualAccount: site.va, hostname: i.hostname, registeredAt: i.registeredAt ?? site.linked_at, ip: null, lastSeenAt: i.lastSeenAt,
+            exportControlled: i.exportControlled, status: i.status, licenses: {...zeroCounts(), ...i.licenses}, reservation: null, onPrem: site.id,
+          })
+        }
+      }
+      atOnPrems.sort((a, b) => byTimeThenUdi({at: a.registeredAt, udi: a.udi}, {at: b.registeredAt, udi: b.udi}))
+      return [...byUdi.values(), ...atOnPrems]
     })
   }
 
@@ -644,6 +658,13 @@ export class SqlLicenseStore implements LicenseStore {
       const inst = await this.instanceRow(q, udi, true)
       const reservation = await this.reservationIn(q, 'udi', udi, true)
       if (!inst && !reservation) {
+        const site = (await q.all<{id: string; instances: string}>('SELECT id, instances FROM onprem_sites'))
+          .find((s) => (JSON.parse(s.instances) as OnPremInstance[]).some((i) => i.udi === udi))
+        if (site) {
+          throw new RefusedError(`The product instance ${udi} is registered at the On-Prem ${site.id.slice(0, 16)}…, which reported it at its last synchronization: remove it there.`, {
+            actions: ['At the On-Prem: `xway license-server instances remove DIR UDI`; the CSSM no longer lists it after the next synchronization.'],
+          })
+        }
         throw new BadInputError(`There is no product instance ${udi} on this license server.`, {
           actions: ['List them with `xway license-server instances DIR`.'],
         })

@@ -40,6 +40,19 @@ export interface InstanceView {
   status: 'registered' | AuthorizationResult | 'reserved'
   licenses: LicenseCounts
   reservation: {kind: ReservationKind; state: 'in-transit' | 'confirmed'} | null
+  /** at a CSSM: the On-Prem (its id) that the instance is registered at, as its last synchronization reported; null when registered here */
+  onPrem: string | null
+}
+
+/** A product instance as an On-Prem reports it to its CSSM at each synchronization. */
+export interface OnPremInstance {
+  udi: string
+  hostname: string | null
+  status: InstanceView['status']
+  licenses: LicenseCounts
+  registeredAt: string | null
+  lastSeenAt: string | null
+  exportControlled: ExportControlled | null
 }
 
 export interface AccountView {
@@ -204,7 +217,7 @@ export interface OnPremSyncInput {
   /** SHA-256 of the token the On-Prem was linked with; needed only on first use */
   tokenHash: string | null
   usage: LicenseCounts
-  instances: unknown
+  instances: OnPremInstance[]
   requested: LicenseCounts
   at: Date
 }

@@ -5,8 +5,9 @@ import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 import {serverStatus} from '../../src/server/admin.js'
 import {canonicalJson} from '../../src/server/onprem.js'
+import {startLicenseServer} from '../../src/server/http.js'
 import {xway, xwayJson} from '../support/run.js'
-import {adminOk, ownTempDir, startServer} from './license-server-helpers.js'
+import {adminOk, makeAgents, ownTempDir, register, startServer} from './license-server-helpers.js'
 
 // SPEC 10 "On-Prem": init --on-prem (connected or disconnected, its interval), `status`
 // (role, synchronization, overdue after 30 days without one), `onprem link`, and the
@@ -177,6 +178,57 @@ test('two On-Prems of one virtual account share its pool: what one holds is neve
   adminOk(['sync', 'answer', CSSM, f('op2-req2.json'), '-o', f('op2-resp2.json')])
   adminOk(['sync', 'import', op2, f('op2-resp2.json')])
   assert.equal([line(CSSM, 'rms').onPrem, line(CSSM, 'rms').available, line(op2, 'rms').owned], [7, 3, 1])
+})
+
+test('instances registered at an On-Prem are listed by the CSSM after the next synchronization (onPrem: its id), removed there, not here; a forged report is refused', async () => {
+  // a product instance registers at OP1 over the agent protocol, with a token of the On-Prem
+  const opToken = adminOk(['token', 'create', OP1, '--virtual-account', 'lab']).token
+  const server = await startLicenseServer(OP1, {host: '127.0.0.1', port: 0})
+  const [agent] = await makeAgents(1, 'OP')
+  try {
+    await register({target: {url: server.url}, trustAnchors: [readFileSync(join(OP1, 'ca.pem'), 'utf8')], timeoutMs: 10_000}, agent!, opToken, {hostname: 'exp-at-op1'})
+  } finally {
+    await server.close(1000)
+  }
+  const atCssm = () => (adminOk(['instances', CSSM, '--virtual-account', 'lab']).instances as any[]).filter((i) => i.onPrem !== null)
+  assert.equal(atCssm(), [], 'not before a synchronization')
+  adminOk(['sync', 'export', OP1, '-o', f('req6.json'), '--license', 'rms=6', '--license', 'room=1'])
+  const request = JSON.parse(readFileSync(f('req6.json'), 'utf8'))
+  adminOk(['sync', 'answer', CSSM, f('req6.json'), '-o', f('resp6.json')])
+  adminOk(['sync', 'import', OP1, f('resp6.json')])
+  const listed = atCssm()
+  assert.is(listed.length, 1)
+  assert.equal([listed[0].udi, listed[0].hostname, listed[0].virtualAccount, listed[0].onPrem], [agent!.udi, 'exp-at-op1', 'lab', request.payload.onPrem.id])
+  assert.match(listed[0].registeredAt, /^\d{4}-\d{2}-\d{2}T/)
+  // the CSSM does not remove what an On-Prem holds: it says where to
+  const refused = xwayJson(['license-server', 'instances', 'remove', CSSM, agent!.udi])
+  assert.is(refused.code, 3, refused.stdout)
+  assert.match(refused.json.error.message, /registered at the On-Prem/)
+
+  // a report signed with the On-Prem's key but holding a hostile instance is refused, and changes nothing
+  const before = snapshot(OP1)
+  adminOk(['sync', 'export', OP1, '-o', f('req7.json'), '--license', 'rms=6', '--license', 'room=1'])
+  const forged = JSON.parse(readFileSync(f('req7.json'), 'utf8'))
+  const key = createPrivateKey(readFileSync(join(OP1, 'server.key'), 'utf8'))
+  for (const [name, instance] of [['script', {...forged.payload.instances[0], hostname: 'x\u0001<script>'}], ['not-udi', {...forged.payload.instances[0], udi: '../../etc'}],
+    ['status', {...forged.payload.instances[0], status: 'owner'}], ['counts', {...forged.payload.instances[0], licenses: {rms: -1, room: 0, desktop: 0}}]] as const) {
+    const payload = {...forged.payload, instances: [instance]}
+    const signature = sign('sha256', Buffer.from(canonicalJson(payload)), key).toString('base64')
+    writeFileSync(f(`req7-${name}.json`), JSON.stringify({...forged, payload, signature}))
+    assert.ok(refusedWith4(['sync', 'answer', CSSM, f(`req7-${name}.json`), '-o', f('x.json')]).includes('not a valid one'), name)
+  }
+  assert.is(snapshot(OP1), before)
+
+  // removed at the On-Prem: the CSSM no longer lists it after the next synchronization
+  adminOk(['instances', 'remove', OP1, agent!.udi])
+  adminOk(['sync', 'answer', CSSM, f('req7.json'), '-o', f('resp7.json')])
+  assert.is(atCssm().length, 1, 'request 7 was made before the removal')
+  adminOk(['sync', 'import', OP1, f('resp7.json')])
+  adminOk(['sync', 'export', OP1, '-o', f('req8.json'), '--license', 'rms=6', '--license', 'room=1'])
+  adminOk(['sync', 'answer', CSSM, f('req8.json'), '-o', f('resp8.json')])
+  adminOk(['sync', 'import', OP1, f('resp8.json')])
+  assert.equal(atCssm(), [])
+  assert.is(existsSync(f('x.json')), false)
 })
 
 test('connected: onprem link checks the token at the CSSM over HTTPS; sync does export → POST → import in one step; status not overdue after it', async () => {

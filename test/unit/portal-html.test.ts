@@ -1,6 +1,7 @@
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
 import {escapeHtml, html, SafeHtml, unsafeRaw} from '../../src/server/portal/html.js'
+import {instancesPage} from '../../src/server/portal/pages.js'
 import {
   ABSOLUTE_MS, cookie, IDLE_MS, loginDelayMs, MAX_DELAY_MS, parseCookies, randomToken, sameToken, sessionAlive, sessionIdHash,
 } from '../../src/server/portal/session.js'
@@ -57,6 +58,20 @@ test('failed logins slow the next attempts down, doubling, bounded', () => {
   assert.equal([0, 1, 2, 3, 4].map(loginDelayMs), [0, 250, 500, 1000, 2000])
   assert.is(loginDelayMs(50), MAX_DELAY_MS)
   assert.is(loginDelayMs(1e9), MAX_DELAY_MS)
+})
+
+test('Product Instances: an instance registered at an On-Prem says where, with no Remove; one registered here has Remove', () => {
+  const base = {virtualAccount: 'lab', hostname: 'exp', registeredAt: '2026-01-01T00:00:00Z', ip: null, lastSeenAt: null, exportControlled: null,
+    status: 'registered' as const, licenses: {rms: 0, room: 0, desktop: 0}, reservation: null}
+  const frame = {user: 'admin', csrf: 'c', accounts: [{smartAccount: 'Acme', virtualAccount: 'lab'}], va: 'lab'}
+  const text = String(instancesPage(frame, {instances: [
+    {...base, udi: 'PID:X,SN:HERE', onPrem: null},
+    {...base, udi: 'PID:X,SN:THERE', onPrem: 'ab'.repeat(32)},
+  ], total: 2, page: 1}))
+  const row = (udi: string) => text.slice(text.indexOf(`data-udi="${udi}"`), text.indexOf('</tr>', text.indexOf(`data-udi="${udi}"`)))
+  assert.match(row('PID:X,SN:HERE'), /<button type="submit" class="danger">Remove<\/button>/)
+  assert.not.match(row('PID:X,SN:THERE'), /Remove/)
+  assert.match(row('PID:X,SN:THERE'), /At On-Prem abababababab…/)
 })
 
 test.run()

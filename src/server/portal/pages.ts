@@ -114,9 +114,9 @@ function instanceStatus(i: InstanceView): string {
 export function instancesPage(frame: Frame, list: {instances: InstanceView[]; total: number; page: number}): SafeHtml {
   const rows = list.instances.map((i) => html`<tr data-udi="${i.udi}"><td>${i.hostname ?? '-'}</td><td class="mono">${i.udi}</td><td>${when(i.registeredAt)}</td>
 <td>${when(i.lastSeenAt)}</td><td>${instanceStatus(i)}</td>
-<td><form class="inline" method="post" action="${vaPath(frame.va!, 'instances')}/remove">${csrfField(frame.csrf)}<input type="hidden" name="udi" value="${i.udi}">
+<td>${i.onPrem ? html`<span class="muted" title="${i.onPrem}">At On-Prem ${i.onPrem.slice(0, 12)}…</span>` : html`<form class="inline" method="post" action="${vaPath(frame.va!, 'instances')}/remove">${csrfField(frame.csrf)}<input type="hidden" name="udi" value="${i.udi}">
 ${i.reservation ? html`<input type="text" name="returnCode" placeholder="Reservation Return Code" aria-label="Reservation return code of ${i.udi}">` : ''}
-<button type="submit" class="danger">Remove</button></form></td></tr>`)
+<button type="submit" class="danger">Remove</button></form>`}</td></tr>`)
   const base = vaPath(frame.va!, 'instances')
   return page(frame, 'Product Instances', html`${pager(base, list.page, list.total)}
 <table><thead><tr><th>Name</th><th>UDI</th><th>Registered</th><th>Last Contact</th><th>Status</th><th>Actions</th></tr></thead>
