@@ -5,15 +5,13 @@ import {existsSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'uvu'
 import * as assert from 'uvu/assert'
-import {chromium, type Browser, type BrowserContext, type Page} from 'playwright-core'
+import type {Browser, BrowserContext, Page} from 'playwright-core'
 import {makeRequestCode} from '../../src/licensing/codes.js'
 import {accountCreate, pakAdd, paks, tokenCreate, tokenList, userAdd} from '../../src/server/admin.js'
 import {startLicenseServer, type RunningServer} from '../../src/server/http.js'
 import {xwayJson} from '../support/run.js'
 import {makeAgents, makeServer, ownTempDir, register, startServer, type TestServer} from './license-server-helpers.js'
-
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync']
+import {launchChromium, logIn as logInAt} from './portal-helpers.js'
 
 const USER = 'admin'
 const PASSWORD = 'correct horse battery'
@@ -40,7 +38,7 @@ test.before(async () => {
   // an instance whose hostname is HTML, registered over the agent protocol
   const [agent] = await makeAgents(1, 'X')
   await register({target: {url: running.url}, trustAnchors: [SERVER.ca], timeoutMs: 10_000}, agent!, SERVER.token, {hostname: XSS_HOST})
-  browser = await chromium.launch({executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS})
+  browser = await launchChromium()
   context = await browser.newContext({ignoreHTTPSErrors: true, acceptDownloads: true})
   page = await context.newPage()
 })
@@ -51,11 +49,8 @@ test.after(async () => {
   temp?.remove()
 })
 
-async function logIn(p: Page, name = USER, password = PASSWORD): Promise<void> {
-  await p.goto(`${base}/portal/`)
-  await p.fill('#name', name)
-  await p.fill('#password', password)
-  await Promise.all([p.waitForNavigation(), p.click('button:has-text("Log In")')])
+function logIn(p: Page, name = USER, password = PASSWORD): Promise<void> {
+  return logInAt(p, base, name, password)
 }
 
 const TABS = ['general', 'licenses', 'instances', 'events', 'reservation', 'pak']
