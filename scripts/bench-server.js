@@ -16,7 +16,7 @@
 // --profile DIR: the servers write V8 CPU profiles (.cpuprofile) into DIR when they stop.
 import {spawn} from 'node:child_process'
 import {generateKeyPair} from 'node:crypto'
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import {request as httpsRequest} from 'node:https'
 import {createSecureContext} from 'node:tls'
 import {cpus, tmpdir} from 'node:os'
@@ -133,8 +133,36 @@ function post(url, ca, body) {
   })
 }
 
+/** CPU time (ms) used so far by the process tree under `pid` and by every PostgreSQL process (Linux /proc). */
+function cpuMs(pid) {
+  const stats = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const text = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const close = text.lastIndexOf(')')
+      const fields = text.slice(close + 2).split(' ')
+      stats.push({pid: Number(entry), comm: text.slice(text.indexOf('(') + 1, close), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12])})
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree = new Set([pid])
+  for (let grew = true; grew;) {
+    grew = false
+    for (const p of stats) if (!tree.has(p.pid) && tree.has(p.ppid)) grew = tree.add(p.pid) && true
+  }
+  const tick = 1000 / 100
+  return {
+    server: stats.filter((p) => tree.has(p.pid)).reduce((n, p) => n + p.ticks, 0) * tick,
+    database: stats.filter((p) => p.comm === 'postgres').reduce((n, p) => n + p.ticks, 0) * tick,
+  }
+}
+
 /** All agents send for `seconds`; returns the rate and the latencies (ms) of the requests that succeeded. */
-async function phase(agents, send, seconds) {
+async function phase(agents, send, seconds, pid) {
+  const cpuBefore = pid ? cpuMs(pid) : null
+  const clientBefore = process.cpuUsage()
   const latencies = []
   let errors = 0
   let firstError = null
@@ -152,7 +180,14 @@ async function phase(agents, send, seconds) {
       }
     }
   }))
-  return {rate: latencies.length / ((performance.now() - started) / 1000), latencies, errors, firstError}
+  const client = process.cpuUsage(clientBefore)
+  const cpuAfter = pid ? cpuMs(pid) : null
+  const cpu = {
+    client: (client.user + client.system) / 1000,
+    server: cpuAfter ? cpuAfter.server - cpuBefore.server : 0,
+    database: cpuAfter ? cpuAfter.database - cpuBefore.database : 0,
+  }
+  return {rate: latencies.length / ((performance.now() - started) / 1000), latencies, errors, firstError, cpu, count: latencies.length}
 }
 
 function summary(name, phases) {
@@ -161,8 +196,11 @@ function summary(name, phases) {
   const errors = phases.reduce((n, p) => n + p.errors, 0)
   const firstError = phases.find((p) => p.firstError)?.firstError
   const result = {name, rate: median(phases.map((p) => p.rate)), p50: pct(0.5), p99: pct(0.99), errors}
+  const count = phases.reduce((n, p) => n + p.count, 0)
+  const per = (key) => (phases.reduce((n, p) => n + p.cpu[key], 0) / Math.max(1, count)).toFixed(2)
   console.log(`${name.padEnd(24)} ${result.rate.toFixed(0).padStart(5)}/s (rounds: ${phases.map((p) => p.rate.toFixed(0)).join(', ')}); ` +
-    `latency p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms; errors ${errors}${firstError ? ` (${firstError})` : ''}`)
+    `latency p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms; errors ${errors}${firstError ? ` (${firstError})` : ''}; ` +
+    `CPU per request: server ${per('server')} ms, database ${per('database')} ms, client ${per('client')} ms`)
   return result
 }
 
@@ -188,13 +226,13 @@ try {
   const one = await serve([...profiling, bin, 'license-server', 'start', sqlite.dir, '--port', '0'])
   const two = await serve([...profiling, bin, 'license-server', 'start', pgFolder.dir, '--port', '0', '--workers', '2'])
   const configs = [
-    {name: 'bare HTTPS, 1 process', send: () => post(bare.url, sqlite.ca, '{"method":"ping","params":{}}'), phases: []},
-    {name: 'SQLite, 1 worker', send: (agent) => post(one.url, sqlite.ca, registration(agent, sqlite.token)), phases: []},
-    {name: 'PostgreSQL, 2 workers', send: (agent) => post(two.url, pgFolder.ca, registration(agent, pgFolder.token)), phases: []},
+    {name: 'bare HTTPS, 1 process', send: () => post(bare.url, sqlite.ca, '{"method":"ping","params":{}}'), pid: bare.child.pid, phases: []},
+    {name: 'SQLite, 1 worker', send: (agent) => post(one.url, sqlite.ca, registration(agent, sqlite.token)), pid: one.child.pid, phases: []},
+    {name: 'PostgreSQL, 2 workers', send: (agent) => post(two.url, pgFolder.ca, registration(agent, pgFolder.token)), pid: two.child.pid, phases: []},
   ]
   for (const config of configs) await phase(agents, config.send, 1) // warm-up: JIT, prepared statements, connections
   for (let round = 0; round < ROUNDS; round++) {
-    for (const config of configs) config.phases.push(await phase(agents, config.send, SECONDS))
+    for (const config of configs) config.phases.push(await phase(agents, config.send, SECONDS, config.pid))
   }
   const [bareResult, sqliteResult, pgResult] = configs.map((c) => summary(c.name, c.phases))
   for (const s of [bare, one, two]) await stop(s.child)
