@@ -580,6 +580,37 @@ export function tokenList(dir: AdminTarget, input: {virtualAccount: string}): Pr
   return withStore(dir, async (store) => ({virtualAccount: input.virtualAccount, tokens: await store.tokens(input.virtualAccount)}))
 }
 
+/** Where a page of a list starts and how long it is (the portal's pages). */
+export interface ListPageInput {
+  virtualAccount: string
+  offset: number
+  limit: number
+}
+
+function checkPage(input: ListPageInput): void {
+  if (!Number.isSafeInteger(input.offset) || input.offset < 0 || !Number.isSafeInteger(input.limit) || input.limit < 1 || input.limit > 1000) {
+    throw new BadInputError(`A page starts at 0 or later and holds 1 to 1000 rows (offset ${input.offset}, limit ${input.limit}).`)
+  }
+}
+
+/** One page of `token list`, and how many tokens there are. */
+export function tokenPage(dir: AdminTarget, input: ListPageInput): Promise<{total: number; tokens: TokenView[]}> {
+  checkPage(input)
+  return withStore(dir, (store) => store.tokenPage(input.virtualAccount, input.offset, input.limit))
+}
+
+/** One page of `instances` of a virtual account, and how many there are. */
+export function instancePage(dir: AdminTarget, input: ListPageInput): Promise<{total: number; instances: InstanceView[]}> {
+  checkPage(input)
+  return withStore(dir, (store) => store.instancePage(input.virtualAccount, input.offset, input.limit))
+}
+
+/** One page of `pak list` of a virtual account, and how many PAKs there are. */
+export function pakPage(dir: AdminTarget, input: ListPageInput): Promise<{total: number; paks: PakView[]}> {
+  checkPage(input)
+  return withStore(dir, (store) => store.pakPage(input.virtualAccount, input.offset, input.limit))
+}
+
 /** A revoked token registers no more product instances; those it registered stay. Revoking twice changes nothing. */
 export function tokenRevoke(dir: AdminTarget, input: {id: string}): Promise<TokenView> {
   if (!/^[0-9a-f]{12}$/.test(input.id ?? '')) throw new BadInputError(`${JSON.stringify(input.id)} is not a token id (12 hexadecimal digits, as \`token list\` shows).`)

@@ -307,8 +307,18 @@ export class SqlLicenseStore implements LicenseStore {
   paks(va?: string): Promise<PakView[]> {
     return this.read(async (q) => {
       if (va !== undefined) await this.requireVa(q, va)
-      const rows = await q.all<PakRow>(`SELECT ${PAK_COLUMNS} FROM paks p ${va === undefined ? '' : 'WHERE p.va = ?'} ORDER BY p.added_at, p.pak`, va === undefined ? [] : [va])
+      const rows = await q.all<PakRow>(`SELECT ${PAK_COLUMNS} FROM paks p ${va === undefined ? '' : 'WHERE p.va = ?'} ORDER BY p.added_at, ${this.collated('p.pak')}`, va === undefined ? [] : [va])
       return rows.map(pakView)
+    })
+  }
+
+  /** One page of `paks` of a virtual account, cut in SQL. */
+  pakPage(va: string, offset: number, limit: number): Promise<{total: number; paks: PakView[]}> {
+    return this.read(async (q) => {
+      await this.requireVa(q, va)
+      const total = Number((await q.get<{n: number | string}>('SELECT COUNT(*) AS n FROM paks WHERE va = ?', [va]))?.n ?? 0)
+      const rows = await q.all<PakRow>(`SELECT ${PAK_COLUMNS} FROM paks p WHERE p.va = ? ORDER BY p.added_at, ${this.collated('p.pak')} LIMIT ? OFFSET ?`, [va, limit, offset])
+      return {total, paks: rows.map(pakView)}
     })
   }
 
@@ -358,11 +368,12 @@ export class SqlLicenseStore implements LicenseStore {
     })
   }
 
-  private async tokenViews(q: SqlRunner, where: string, params: unknown[]): Promise<TokenView[]> {
+  private async tokenViews(q: SqlRunner, where: string, params: unknown[], page?: {offset: number; limit: number}): Promise<TokenView[]> {
+    const cut = page ? ` ORDER BY t.created_at DESC, ${this.collated('t.id')} LIMIT ? OFFSET ?` : ''
     const rows = await q.all<{id: string; va: string; description: string | null; created_at: string; expires_at: string; uses_left: number | null; export_controlled: number; revoked_at: string | null; uses: number | string}>(
       `SELECT t.id, t.va, t.description, t.created_at, t.expires_at, t.uses_left, t.export_controlled, t.revoked_at,
         (SELECT COUNT(*) FROM instances i WHERE i.token_id = t.id) AS uses
-        FROM tokens t WHERE ${where}`, params)
+        FROM tokens t WHERE ${where}${cut}`, page ? [...params, page.limit, page.offset] : params)
     return rows.map((r) => ({
       id: r.id, virtualAccount: r.va, description: r.description, createdAt: r.created_at, expiresAt: r.expires_at, usesLeft: r.uses_left,
       uses: Number(r.uses), exportControlled: r.export_controlled === 1, revokedAt: r.revoked_at,
@@ -373,6 +384,15 @@ export class SqlLicenseStore implements LicenseStore {
     return this.read(async (q) => {
       await this.requireVa(q, va)
       return this.tokenViews(q, 't.va = ?', [va])
+    })
+  }
+
+  /** One page of `tokens`, cut in SQL. */
+  tokenPage(va: string, offset: number, limit: number): Promise<{total: number; tokens: TokenView[]}> {
+    return this.read(async (q) => {
+      await this.requireVa(q, va)
+      const total = Number((await q.get<{n: number | string}>('SELECT COUNT(*) AS n FROM tokens WHERE va = ?', [va]))?.n ?? 0)
+      return {total, tokens: await this.tokenViews(q, 't.va = ?', [va], {offset, limit})}
     })
   }
 
@@ -479,59 +499,103 @@ export class SqlLicenseStore implements LicenseStore {
   instances(va?: string): Promise<InstanceView[]> {
     return this.read(async (q) => {
       if (va !== undefined) await this.requireVa(q, va)
-      const filter = va === undefined ? [] : [va]
-      const registered = await q.all<{
-        udi: string; va: string; hostname: string | null; ip: string | null; registered_at: string; last_seen_at: string; export_controlled: number; status: InstanceView['status']
-      }>(`SELECT i.udi, i.va, i.hostname, i.ip, i.registered_at, i.last_seen_at, i.export_controlled, i.status
-        FROM instances i ${va === undefined ? '' : 'WHERE i.va = ?'}`, filter)
-      const allocations = await q.all<{udi: string; type: LicenseType; count: number}>(
-        `SELECT a.udi, a.type, a.count FROM allocations a ${va === undefined ? '' : 'JOIN instances i ON i.udi = a.udi WHERE i.va = ?'}`, filter)
-      const reservations = await q.all<{udi: string; va: string; kind: ReservationRecord['kind']; state: ReservationRecord['state']; created_at: string}>(
-        `SELECT udi, va, kind, state, created_at FROM reservations ${va === undefined ? '' : 'WHERE va = ?'}`, filter)
-      const counts = await q.all<{udi: string; type: LicenseType; confirmed: number; pending: number}>('SELECT udi, type, confirmed, pending FROM reservation_counts')
-      // ordered here, by code point, so that both databases list alike whatever their collation
-      registered.sort((a, b) => byTimeThenUdi({at: a.registered_at, udi: a.udi}, {at: b.registered_at, udi: b.udi}))
-      reservations.sort((a, b) => byTimeThenUdi({at: a.created_at, udi: a.udi}, {at: b.created_at, udi: b.udi}))
-      const byUdi = new Map<string, InstanceView>()
-      for (const r of registered) {
-        byUdi.set(r.udi, {
-          udi: r.udi, virtualAccount: r.va, hostname: r.hostname, registeredAt: r.registered_at, ip: r.ip, lastSeenAt: r.last_seen_at,
-          exportControlled: exportText(r.export_controlled), status: r.status, licenses: zeroCounts(), reservation: null, onPrem: null,
-        })
-      }
-      for (const a of allocations) byUdi.get(a.udi)!.licenses[a.type] = a.count
-      for (const r of reservations) {
-        const existing = byUdi.get(r.udi)
-        const reservation = {kind: r.kind, state: r.state}
-        if (existing) {
-          existing.reservation = reservation
-          continue
-        }
-        byUdi.set(r.udi, {
-          udi: r.udi, virtualAccount: r.va, hostname: null, registeredAt: r.created_at, ip: null, lastSeenAt: null,
-          exportControlled: null, status: 'reserved', licenses: zeroCounts(), reservation, onPrem: null,
-        })
-      }
-      for (const c of counts) {
-        const view = byUdi.get(c.udi)
-        if (view && view.status === 'reserved') view.licenses[c.type] = Math.max(c.confirmed, c.pending)
-      }
-      // at a CSSM, the instances its On-Prems registered, as each one's last synchronization reported them
-      const sites = await q.all<{id: string; va: string; linked_at: string; instances: string}>(
-        `SELECT id, va, linked_at, instances FROM onprem_sites ${va === undefined ? '' : 'WHERE va = ?'}`, filter)
-      sites.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      const atOnPrems: InstanceView[] = []
-      for (const site of sites) {
-        for (const i of JSON.parse(site.instances) as OnPremInstance[]) {
-          atOnPrems.push({
-            udi: i.udi, virtualAccount: site.va, hostname: i.hostname, registeredAt: i.registeredAt ?? site.linked_at, ip: null, lastSeenAt: i.lastSeenAt,
-            exportControlled: i.exportControlled, status: i.status, licenses: {...zeroCounts(), ...i.licenses}, reservation: null, onPrem: site.id,
-          })
-        }
-      }
-      atOnPrems.sort((a, b) => byTimeThenUdi({at: a.registeredAt, udi: a.udi}, {at: b.registeredAt, udi: b.udi}))
-      return [...byUdi.values(), ...atOnPrems]
+      return [...await this.directInstances(q, va, null), ...await this.onPremInstances(q, va)]
     })
+  }
+
+  /** One page of a virtual account's product instances, in the order `instances` lists them, cut in SQL. */
+  instancePage(va: string, offset: number, limit: number): Promise<{total: number; instances: InstanceView[]}> {
+    return this.read(async (q) => {
+      await this.requireVa(q, va)
+      const c = (column: string) => this.collated(column)
+      const keys = `SELECT i.udi AS udi, i.registered_at AS at, 0 AS grp FROM instances i WHERE i.va = ?
+        UNION ALL SELECT r.udi AS udi, r.created_at AS at, 1 AS grp FROM reservations r
+        WHERE r.va = ? AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.udi = r.udi AND i.va = ?)`
+      const direct = Number((await q.get<{n: number | string}>(`SELECT COUNT(*) AS n FROM (${keys}) x`, [va, va, va]))?.n ?? 0)
+      const page = await q.all<{udi: string}>(`SELECT udi FROM (${keys}) x ORDER BY grp, ${c('at')}, ${c('udi')} LIMIT ? OFFSET ?`, [va, va, va, limit, offset])
+      const views = page.length === 0 ? [] : await this.directInstances(q, va, page.map((r) => r.udi))
+      const onPrem = await this.onPremInstances(q, va)
+      const rest = Math.max(0, limit - views.length)
+      return {total: direct + onPrem.length, instances: [...views, ...onPrem.slice(Math.max(0, offset - direct), Math.max(0, offset - direct) + rest)]}
+    })
+  }
+
+  /** ORDER BY a text column by code point on both databases (SQLite's BINARY; PostgreSQL's collation would differ). */
+  private collated(column: string): string {
+    return this.db.dialect === 'postgres' ? `${column} COLLATE "C"` : column
+  }
+
+  /**
+   * The instances registered here (then the reservations without one), of a virtual account
+   * or all, or only those UDIs: registered ones by registration, then reserved ones by reservation.
+   */
+  private async directInstances(q: SqlRunner, va: string | undefined, udis: string[] | null): Promise<InstanceView[]> {
+    const where: string[] = []
+    const params: unknown[] = []
+    if (va !== undefined) {
+      where.push('i.va = ?')
+      params.push(va)
+    }
+    if (udis) {
+      where.push(`i.udi IN (${udis.map(() => '?').join(', ')})`)
+      params.push(...udis)
+    }
+    const byInstance = where.length ? `WHERE ${where.join(' AND ')}` : ''
+    const registered = await q.all<{
+      udi: string; va: string; hostname: string | null; ip: string | null; registered_at: string; last_seen_at: string; export_controlled: number; status: InstanceView['status']
+    }>(`SELECT i.udi, i.va, i.hostname, i.ip, i.registered_at, i.last_seen_at, i.export_controlled, i.status FROM instances i ${byInstance}`, params)
+    const allocations = await q.all<{udi: string; type: LicenseType; count: number}>(
+      `SELECT a.udi, a.type, a.count FROM allocations a ${where.length ? `JOIN instances i ON i.udi = a.udi ${byInstance}` : ''}`, params)
+    const byReservation = where.map((w) => w.replace('i.', 'r.')).join(' AND ')
+    const reservations = await q.all<{udi: string; va: string; kind: ReservationRecord['kind']; state: ReservationRecord['state']; created_at: string}>(
+      `SELECT r.udi, r.va, r.kind, r.state, r.created_at FROM reservations r ${byReservation ? `WHERE ${byReservation}` : ''}`, params)
+    const counts = await q.all<{udi: string; type: LicenseType; confirmed: number; pending: number}>(
+      `SELECT c.udi, c.type, c.confirmed, c.pending FROM reservation_counts c ${udis ? `WHERE c.udi IN (${udis.map(() => '?').join(', ')})` : ''}`, udis ?? [])
+    // ordered here, by code point, so that both databases list alike whatever their collation
+    registered.sort((a, b) => byTimeThenUdi({at: a.registered_at, udi: a.udi}, {at: b.registered_at, udi: b.udi}))
+    reservations.sort((a, b) => byTimeThenUdi({at: a.created_at, udi: a.udi}, {at: b.created_at, udi: b.udi}))
+    const byUdi = new Map<string, InstanceView>()
+    for (const r of registered) {
+      byUdi.set(r.udi, {
+        udi: r.udi, virtualAccount: r.va, hostname: r.hostname, registeredAt: r.registered_at, ip: r.ip, lastSeenAt: r.last_seen_at,
+        exportControlled: exportText(r.export_controlled), status: r.status, licenses: zeroCounts(), reservation: null, onPrem: null,
+      })
+    }
+    for (const a of allocations) byUdi.get(a.udi)!.licenses[a.type] = a.count
+    for (const r of reservations) {
+      const existing = byUdi.get(r.udi)
+      const reservation = {kind: r.kind, state: r.state}
+      if (existing) {
+        existing.reservation = reservation
+        continue
+      }
+      byUdi.set(r.udi, {
+        udi: r.udi, virtualAccount: r.va, hostname: null, registeredAt: r.created_at, ip: null, lastSeenAt: null,
+        exportControlled: null, status: 'reserved', licenses: zeroCounts(), reservation, onPrem: null,
+      })
+    }
+    for (const c of counts) {
+      const view = byUdi.get(c.udi)
+      if (view && view.status === 'reserved') view.licenses[c.type] = Math.max(c.confirmed, c.pending)
+    }
+    return [...byUdi.values()]
+  }
+
+  /** At a CSSM, the instances its On-Prems registered, as each one's last synchronization reported them. */
+  private async onPremInstances(q: SqlRunner, va: string | undefined): Promise<InstanceView[]> {
+    const sites = await q.all<{id: string; va: string; linked_at: string; instances: string}>(
+      `SELECT id, va, linked_at, instances FROM onprem_sites ${va === undefined ? '' : 'WHERE va = ?'}`, va === undefined ? [] : [va])
+    sites.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    const out: InstanceView[] = []
+    for (const site of sites) {
+      for (const i of JSON.parse(site.instances) as OnPremInstance[]) {
+        out.push({
+          udi: i.udi, virtualAccount: site.va, hostname: i.hostname, registeredAt: i.registeredAt ?? site.linked_at, ip: null, lastSeenAt: i.lastSeenAt,
+          exportControlled: i.exportControlled, status: i.status, licenses: {...zeroCounts(), ...i.licenses}, reservation: null, onPrem: site.id,
+        })
+      }
+    }
+    return out.sort((a, b) => byTimeThenUdi({at: a.registeredAt, udi: a.udi}, {at: b.registeredAt, udi: b.udi}))
   }
 
   // ---------------------------------------------------------------- agent exchanges

@@ -248,6 +248,8 @@ export interface LicenseStore {
    */
   convertPak(pak: string, quantity: number | null, at: Date, checkPartial: (pak: PakView, quantity: number) => void): Promise<PakConversion>
   paks(va?: string): Promise<PakView[]>
+  /** A page of a virtual account's PAKs (the order of `paks`) and how many there are, cut by the database. */
+  pakPage(va: string, offset: number, limit: number): Promise<{total: number; paks: PakView[]}>
   events(query: {va?: string; offset: number; limit: number}): Promise<EventPage>
   addLicenses(va: string, type: LicenseType, count: number, at: Date): Promise<PoolLine>
   createToken(input: {id: string; hash: string; va: string; expiresAt: Date; usesLeft: number | null; exportControlled: boolean; description?: string | null; at: Date}): Promise<void>
@@ -255,6 +257,8 @@ export interface LicenseStore {
   virtualAccounts(): Promise<{smartAccount: string; virtualAccount: string}[]>
   /** The tokens of a virtual account, newest first. */
   tokens(va: string): Promise<TokenView[]>
+  /** A page of `tokens` and how many there are, cut by the database. */
+  tokenPage(va: string, offset: number, limit: number): Promise<{total: number; tokens: TokenView[]}>
   /** A revoked token registers nothing more; what it registered stays. */
   revokeToken(id: string, at: Date): Promise<TokenView>
 
@@ -275,6 +279,8 @@ export interface LicenseStore {
   /** Checks the counters against the allocations and reservations they summarize (tests and verification). */
   consistency(va: string): Promise<{ok: boolean; problems: string[]}>
   instances(va?: string): Promise<InstanceView[]>
+  /** A page of a virtual account's `instances` and how many there are, cut by the database. */
+  instancePage(va: string, offset: number, limit: number): Promise<{total: number; instances: InstanceView[]}>
 
   /** Read-only token check, so that a bad token costs no certificate. Throws the protocol's token errors. */
   checkToken(tokenHash: string, at: Date): Promise<TokenRecord>

@@ -9,7 +9,8 @@ import * as assert from 'uvu/assert'
 import {BadInputError, RefusedError} from '../../src/errors.js'
 import type {LicenseCounts} from '../../src/licensing/license-types.js'
 import {LicenseServerError} from '../../src/licensing/protocol.js'
-import {accountCreate, databaseOf, init, licensesAdd, pool, tokenCreate, tokenHash} from '../../src/server/admin.js'
+import {accountCreate, databaseOf, init, licensesAdd, pakAdd, pool, reservationAuthorize, tokenCreate, tokenHash} from '../../src/server/admin.js'
+import {makeRequestCode} from '../../src/licensing/codes.js'
 import {migrate, MIGRATIONS, SCHEMA_VERSION, schemaVersionOf} from '../../src/server/migrations.js'
 import {PostgresDatabase} from '../../src/server/postgres.js'
 import type {SqlDatabase} from '../../src/server/sql.js'
@@ -337,6 +338,35 @@ function contract(backend: Backend): void {
     assert.is(registered.length, 31)
     assert.equal(new Set(registered.map((e) => e.udi)), new Set(listed.map((i) => i.udi)))
     assert.is((await store.identity(twice))?.publicKey, KEY)
+  })
+
+  it('pages of tokens, PAKs and product instances, cut by the database, are the lists cut in order, with their totals', async () => {
+    const va = await freshVa({rms: 20})
+    const {token} = await tokenCreate(DIR, {virtualAccount: va})
+    for (let i = 0; i < 6; i++) await tokenCreate(DIR, {virtualAccount: va, description: `t${i}`})
+    // PAK ids whose order differs between code points and a linguistic collation
+    for (const pak of ['b-2', 'B-1', 'a-3', 'A-4', 'z']) await pakAdd(DIR, {virtualAccount: va, pak: `${pak}-${va}`, type: 'rms', count: 1})
+    for (const sn of ['b', 'A', 'a', 'B']) await register(token, {udi: `PID:EXPWY-VE-M-K9,SN:${sn}${va.toUpperCase()}`})
+    // reservations without a registered instance are listed after the registered ones
+    for (const serial of ['R1', 'R2']) {
+      await reservationAuthorize(DIR, {virtualAccount: va, requestCode: makeRequestCode('EXPWY-VE-M-K9', `${serial}${vaCount}`, 'Q6rZG7jGd'), licenses: ['rms=1']})
+    }
+    const all = {tokens: await store.tokens(va), paks: await store.paks(va), instances: await store.instances(va)}
+    assert.is(all.instances.length, 6)
+    assert.equal(all.instances.slice(4).map((i) => i.status), ['reserved', 'reserved'])
+    for (const size of [1, 2, 4, 50]) {
+      const pages = {tokens: [] as unknown[], paks: [] as unknown[], instances: [] as unknown[]}
+      for (let offset = 0; offset < 10; offset += size) {
+        const t = await store.tokenPage(va, offset, size)
+        const p = await store.pakPage(va, offset, size)
+        const i = await store.instancePage(va, offset, size)
+        assert.equal([t.total, p.total, i.total], [7, 5, 6])
+        pages.tokens.push(...t.tokens)
+        pages.paks.push(...p.paks)
+        pages.instances.push(...i.instances)
+      }
+      assert.equal(pages, all, `pages of ${size}`)
+    }
   })
 
   it('the database refuses over-allocation and negative counts even when code would try it (CHECK constraints)', async () => {

@@ -3,7 +3,7 @@ import {now} from '../../clock.js'
 import {BadInputError, RefusedError, UsageError, XwayError} from '../../errors.js'
 import {LICENSE_TYPES} from '../../licensing/license-types.js'
 import {
-  accounts as accountViews, events, serverStatus, syncWarning, instances, instancesRemove, pakConvert, paks, pool, reservationAuthorize, tokenCreate, tokenList, tokenRevoke, virtualAccounts, type AdminTarget,
+  accounts as accountViews, events, serverStatus, syncWarning, instancePage, instances, instancesRemove, pakConvert, pakPage as pakList, paks, pool, reservationAuthorize, tokenCreate, tokenList, tokenPage, tokenRevoke, virtualAccounts, type AdminTarget,
 } from '../admin.js'
 import type {LicenseStore} from '../store.js'
 import {COPY_JS, PORTAL_CSS} from './assets.js'
@@ -207,21 +207,20 @@ async function route(ctx: PortalContext, req: IncomingMessage, res: ServerRespon
   const exportControlAllowed = (await accountViews(target, {virtualAccount: va})).accounts[0]?.exportControl ?? false
 
   const renderGeneral = async (status: number, extra: Partial<Frame> = {}, created?: {token: string; expiresAt: string}): Promise<void> => {
-    const {tokens} = await tokenList(target, {virtualAccount: va})
     const page = created ? 1 : pageNumber(url)
-    const slice = tokens.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE)
-    sendPage(res, status, generalPage({...frame(va, 'general'), ...extra}, {tokens: slice, total: tokens.length, page}, {exportControlAllowed, created}))
+    const {tokens, total} = await tokenPage(target, {virtualAccount: va, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE})
+    sendPage(res, status, generalPage({...frame(va, 'general'), ...extra}, {tokens, total, page}, {exportControlAllowed, created}))
   }
   const renderInstances = async (status: number, extra: Partial<Frame> = {}): Promise<void> => {
-    const list = (await instances(target, {virtualAccount: va})).instances
     const page = pageNumber(url)
-    sendPage(res, status, instancesPage({...frame(va, 'instances'), ...extra}, {instances: list.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE), total: list.length, page}))
+    const {instances: list, total} = await instancePage(target, {virtualAccount: va, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE})
+    sendPage(res, status, instancesPage({...frame(va, 'instances'), ...extra}, {instances: list, total, page}))
   }
 
   const renderPaks = async (status: number, extra: Partial<Frame> = {}): Promise<void> => {
-    const {paks: list} = await paks(target, {virtualAccount: va})
     const page = pageNumber(url)
-    sendPage(res, status, pakPage({...frame(va, 'pak'), ...extra}, {paks: list.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE), total: list.length, page}))
+    const {paks: list, total} = await pakList(target, {virtualAccount: va, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE})
+    sendPage(res, status, pakPage({...frame(va, 'pak'), ...extra}, {paks: list, total, page}))
   }
 
   switch (key) {
