@@ -9,9 +9,9 @@ import type {RegistrationInput} from './store.js'
 // together in the next one, as SQLite's commits share an fsync (sqlite.ts). Each still
 // commits before its reply. The statement inserts what it can and says which it made; a
 // registration it did not make (a known UDI, a token with a use limit, expired or unknown)
-// takes the store's transaction, which judges it and gives the reason. A UDI twice in one
-// batch goes alone, and a batch that fails for any reason but a lost database leaves all its
-// registrations to that transaction.
+// takes the store's transaction, which judges it and gives the reason. A UDI that arrives
+// again while it waits goes in a later batch (arrival order kept), and a batch that fails for
+// any reason but a lost database leaves all its registrations to that transaction.
 
 export interface BatchedRegistration {
   va: string
@@ -73,9 +73,8 @@ export class RegistrationBatcher {
         if (batch.length < MAX_BATCH && !udis.has(w.input.udi)) {
           batch.push(w)
           udis.add(w.input.udi)
-        } else if (udis.has(w.input.udi)) {
-          w.resolve(undefined)
         } else {
+          // a UDI already in this batch waits for the next: the earlier arrival is judged first
           rest.push(w)
         }
       }

@@ -32,23 +32,23 @@ function copy(): string {
   return f
 }
 
-interface Run {killed: boolean; journalAtKill: boolean; partial: boolean}
+interface Run {killed: boolean; journalAtKill: boolean; partial: boolean; /** ms from the start until the journal was first seen (null: never) */ journalSeenMs: number | null}
 
 /** Runs the child on img; kills it `ms` after start, or `ms` after the journal appears. */
 function run(img: string, kill: {fromStart: number} | {afterJournal: number} | null, delayMs: number): Promise<Run> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, ['--import', 'tsx', child, '--disk-commit-child', img], {cwd: ROOT, stdio: 'ignore', env: {...process.env, XWAY_TEST_OP_DELAY_MS: String(delayMs)}})
+    const started = Date.now()
     const timers: NodeJS.Timeout[] = [setTimeout(() => p.kill('SIGKILL'), 120_000)]
-    let poll: NodeJS.Timeout | null = null
+    let journalSeenMs: number | null = null
     if (kill && 'fromStart' in kill) timers.push(setTimeout(() => p.kill('SIGKILL'), kill.fromStart))
-    if (kill && 'afterJournal' in kill) {
-      poll = setInterval(() => {
-        if (!existsSync(journalPath(img))) return
-        clearInterval(poll!)
-        poll = null
-        timers.push(setTimeout(() => p.kill('SIGKILL'), kill.afterJournal))
-      }, 1)
-    }
+    let poll: NodeJS.Timeout | null = setInterval(() => {
+      if (!existsSync(journalPath(img))) return
+      clearInterval(poll!)
+      poll = null
+      journalSeenMs = Date.now() - started
+      if (kill && 'afterJournal' in kill) timers.push(setTimeout(() => p.kill('SIGKILL'), kill.afterJournal))
+    }, 1)
     p.on('exit', (_code, signal) => {
       for (const t of timers) clearTimeout(t)
       if (poll) clearInterval(poll)
@@ -66,7 +66,7 @@ function run(img: string, kill: {fromStart: number} | {afterJournal: number} | n
         closeSync(fd)
         partial = applied.some(Boolean) && applied.some((x) => !x)
       }
-      resolve({killed: signal === 'SIGKILL', journalAtKill, partial})
+      resolve({killed: signal === 'SIGKILL', journalAtKill, partial, journalSeenMs})
     })
   })
 }
@@ -80,12 +80,18 @@ test(`killed at seeded instants, a raw image recovers to exactly old or new, e2f
   assert.is.not(fresh, old)
   // the same commit twice gives the same bytes (fixed clock): "new" is one known image
   const ref2 = copy()
-  await run(ref2, null, 0)
+  const done2 = await run(ref2, null, 0)
   assert.is(await sha256Of(ref2), fresh)
+  // when the commit point comes on this machine now (the journal appears): the kills from the
+  // start land before it, seeded between 30% and 85% of the way (they must see "old"); the
+  // others after it (the journal's 20 ms between blocks), mid-apply (they must see "new")
+  const seen = [done.journalSeenMs, done2.journalSeenMs].filter((ms): ms is number => ms !== null)
+  assert.ok(seen.length > 0, 'the uninterrupted commits wrote a journal')
+  const commitPoint = Math.min(...seen)
   const outcomes = {old: 0, new: 0, midApply: 0, killed: 0}
   for (let i = 0; i < 6; i++) {
     const img = copy()
-    const kill = i % 2 === 0 ? {fromStart: 150 + Math.floor(rand() * 700)} : {afterJournal: Math.floor(rand() * 80)}
+    const kill = i % 2 === 0 ? {fromStart: Math.floor(commitPoint * (0.3 + rand() * 0.55))} : {afterJournal: Math.floor(rand() * 80)}
     const r = await run(img, kill, 20)
     if (r.killed) outcomes.killed++
     if (r.partial) outcomes.midApply++
