@@ -507,12 +507,11 @@ export class SqlLicenseStore implements LicenseStore {
   instancePage(va: string, offset: number, limit: number): Promise<{total: number; instances: InstanceView[]}> {
     return this.read(async (q) => {
       await this.requireVa(q, va)
-      const c = (column: string) => this.collated(column)
       const keys = `SELECT i.udi AS udi, i.registered_at AS at, 0 AS grp FROM instances i WHERE i.va = ?
         UNION ALL SELECT r.udi AS udi, r.created_at AS at, 1 AS grp FROM reservations r
         WHERE r.va = ? AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.udi = r.udi AND i.va = ?)`
       const direct = Number((await q.get<{n: number | string}>(`SELECT COUNT(*) AS n FROM (${keys}) x`, [va, va, va]))?.n ?? 0)
-      const page = await q.all<{udi: string}>(`SELECT udi FROM (${keys}) x ORDER BY grp, ${c('at')}, ${c('udi')} LIMIT ? OFFSET ?`, [va, va, va, limit, offset])
+      const page = await q.all<{udi: string}>(`SELECT udi FROM (${keys}) x ORDER BY grp, ${this.collated('at')}, ${this.collated('udi')} LIMIT ? OFFSET ?`, [va, va, va, limit, offset])
       const views = page.length === 0 ? [] : await this.directInstances(q, va, page.map((r) => r.udi))
       const onPrem = await this.onPremInstances(q, va)
       const rest = Math.max(0, limit - views.length)
@@ -530,23 +529,20 @@ export class SqlLicenseStore implements LicenseStore {
    * or all, or only those UDIs: registered ones by registration, then reserved ones by reservation.
    */
   private async directInstances(q: SqlRunner, va: string | undefined, udis: string[] | null): Promise<InstanceView[]> {
-    const where: string[] = []
-    const params: unknown[] = []
-    if (va !== undefined) {
-      where.push('i.va = ?')
-      params.push(va)
-    }
-    if (udis) {
-      where.push(`i.udi IN (${udis.map(() => '?').join(', ')})`)
-      params.push(...udis)
-    }
+    // the same filter on instances (i) and on reservations (r)
+    const conditions = (alias: string): string[] => [
+      ...(va === undefined ? [] : [`${alias}.va = ?`]),
+      ...(udis ? [`${alias}.udi IN (${udis.map(() => '?').join(', ')})`] : []),
+    ]
+    const where = conditions('i')
+    const params: unknown[] = [...(va === undefined ? [] : [va]), ...(udis ?? [])]
     const byInstance = where.length ? `WHERE ${where.join(' AND ')}` : ''
     const registered = await q.all<{
       udi: string; va: string; hostname: string | null; ip: string | null; registered_at: string; last_seen_at: string; export_controlled: number; status: InstanceView['status']
     }>(`SELECT i.udi, i.va, i.hostname, i.ip, i.registered_at, i.last_seen_at, i.export_controlled, i.status FROM instances i ${byInstance}`, params)
     const allocations = await q.all<{udi: string; type: LicenseType; count: number}>(
       `SELECT a.udi, a.type, a.count FROM allocations a ${where.length ? `JOIN instances i ON i.udi = a.udi ${byInstance}` : ''}`, params)
-    const byReservation = where.map((w) => w.replace('i.', 'r.')).join(' AND ')
+    const byReservation = conditions('r').join(' AND ')
     const reservations = await q.all<{udi: string; va: string; kind: ReservationRecord['kind']; state: ReservationRecord['state']; created_at: string}>(
       `SELECT r.udi, r.va, r.kind, r.state, r.created_at FROM reservations r ${byReservation ? `WHERE ${byReservation}` : ''}`, params)
     const counts = await q.all<{udi: string; type: LicenseType; confirmed: number; pending: number}>(

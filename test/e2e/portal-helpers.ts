@@ -20,3 +20,13 @@ export async function logIn(p: Page, base: string, name: string, password: strin
   await p.fill('#password', password)
   await Promise.all([p.waitForNavigation(), p.click('button:has-text("Log In")')])
 }
+
+/** Fills in New Token on General (export control unticked) and creates it; resolves with the token the page shows once (the page is on General already). */
+export async function createTokenByClicking(p: Page, input: {description: string; days: number; uses: number}): Promise<string> {
+  await p.fill('#description', input.description)
+  await p.fill('#days', String(input.days))
+  await p.fill('#uses', String(input.uses))
+  await p.uncheck('input[name=exportControlled]')
+  await Promise.all([p.waitForNavigation(), p.click('button:has-text("Create Token")')])
+  return p.inputValue('#new-token')
+}

@@ -21,7 +21,7 @@ import {xwayJson} from '../support/run.js'
 import {
   authorize, makeAgents, makeServer, ownTempDir, register, startServer, type Agent, type ServerProcess, type TestServer,
 } from './license-server-helpers.js'
-import {launchChromium, logIn} from './portal-helpers.js'
+import {createTokenByClicking, launchChromium, logIn} from './portal-helpers.js'
 
 const USER = 'admin'
 const PASSWORD = 'correct horse battery'
@@ -153,12 +153,7 @@ test('an instance registered over the agent protocol (through A) uses licenses: 
 
 test('a token made by clicking New Token on B is in tokenList, shows on A, and registers an instance (its use counted)', async () => {
   await pageB.goto(`${baseB}/portal/va/lab/general`)
-  await pageB.fill('#description', 'made in the portal on PostgreSQL')
-  await pageB.fill('#days', '7')
-  await pageB.fill('#uses', '2')
-  await pageB.uncheck('input[name=exportControlled]')
-  await Promise.all([pageB.waitForNavigation(), pageB.click('button:has-text("Create Token")')])
-  const shownToken = await pageB.inputValue('#new-token')
+  const shownToken = await createTokenByClicking(pageB, {description: 'made in the portal on PostgreSQL', days: 7, uses: 2})
   assert.match(shownToken, /^[A-Za-z0-9]{64}$/)
   const {tokens} = await tokenList(SERVER.dir, {virtualAccount: 'lab'})
   const made = tokens.find((t) => t.description === 'made in the portal on PostgreSQL')

@@ -11,7 +11,7 @@ import {accountCreate, pakAdd, paks, tokenCreate, tokenList, userAdd} from '../.
 import {startLicenseServer, type RunningServer} from '../../src/server/http.js'
 import {xwayJson} from '../support/run.js'
 import {makeAgents, makeServer, ownTempDir, register, startServer, type TestServer} from './license-server-helpers.js'
-import {launchChromium, logIn as logInAt} from './portal-helpers.js'
+import {createTokenByClicking, launchChromium, logIn as logInAt} from './portal-helpers.js'
 
 const USER = 'admin'
 const PASSWORD = 'correct horse battery'
@@ -121,12 +121,7 @@ test('a hostname and a token description holding HTML show as text, nothing runs
 test('a token made by clicking New Token is the CLI\'s (token list); a CLI revoke shows on reload; the export box is ticked by default', async () => {
   await page.goto(`${base}/portal/va/lab/general`)
   assert.ok(await page.isChecked('input[name=exportControlled]'))
-  await page.fill('#description', 'made in the portal')
-  await page.fill('#days', '7')
-  await page.fill('#uses', '2')
-  await page.uncheck('input[name=exportControlled]')
-  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Create Token")')])
-  const shown = await page.inputValue('#new-token')
+  const shown = await createTokenByClicking(page, {description: 'made in the portal', days: 7, uses: 2})
   assert.match(shown, /^[A-Za-z0-9]{64}$/)
   const {tokens} = await tokenList(SERVER.dir, {virtualAccount: 'lab'})
   const made = tokens.find((t) => t.description === 'made in the portal')
